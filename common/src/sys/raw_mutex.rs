@@ -1,0 +1,185 @@
+//! A robust, process-shared pthread mutex placed in shared memory.
+//!
+//! Robust means the kernel tracks the owner: when a process dies holding the mutex, the next
+//! `lock` succeeds with `EOWNERDEAD` instead of blocking forever. We then mark the mutex
+//! consistent at once and tell the caller who died, so each higher-level type chooses what
+//! the death means for its data (a `Lock` reports it; a `Queue` whose writes commit
+//! atomically recovers silently).
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How a successful lock went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Acquired {
+    /// The previous holder unlocked normally.
+    Clean,
+    /// The previous holder died holding the mutex. The mutex is consistent again and held by
+    /// the caller; the data it guards may be half-updated.
+    OwnerDied {
+        /// Pid of the process that died, as recorded when it locked.
+        pid: i32,
+    },
+}
+
+/// Why a lock attempt did not acquire the mutex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockFailure {
+    /// `try_lock` found it held.
+    WouldBlock,
+    /// The deadline passed.
+    TimedOut,
+    /// The calling thread already holds this (non-recursive) mutex.
+    Deadlock,
+    /// Any other error code from pthreads.
+    Os(i32),
+}
+
+/// `pthread_mutex_t` plus the pid of its current holder.
+#[repr(C)]
+pub(crate) struct RawMutex {
+    mutex: UnsafeCell<libc::pthread_mutex_t>,
+    /// Pid of the holder, 0 when free. Written only by the holder; read to name a dead one.
+    owner_pid: AtomicI32,
+}
+
+// SAFETY: pthread mutexes are made to be used from many threads (and, with PSHARED, many
+// processes) at once through a shared pointer; that is their whole purpose.
+unsafe impl Sync for RawMutex {}
+// SAFETY: as above; the mutex has no thread affinity except while locked, and a locked
+// mutex's guard is not Send.
+unsafe impl Send for RawMutex {}
+
+fn check(code: libc::c_int) -> std::io::Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::from_raw_os_error(code))
+    }
+}
+
+impl RawMutex {
+    /// Initialises a mutex in place.
+    ///
+    /// # Safety
+    ///
+    /// `this` must point to writable memory for a `RawMutex` that lives at this address for
+    /// as long as any process uses it (a [`SharedRegion`](super::SharedRegion) header), and no
+    /// other thread or process may use it until `init` returns.
+    pub(crate) unsafe fn init(this: *mut Self, recursive: bool) -> std::io::Result<()> {
+        // SAFETY: `attr` is initialised by pthread_mutexattr_init before any other use and
+        // destroyed once; `this` is valid for writes per the caller's contract, and
+        // pthread_mutex_init is given a pointer into it.
+        unsafe {
+            let mut attr = std::mem::MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+            check(libc::pthread_mutexattr_init(attr.as_mut_ptr()))?;
+            let attr_ptr = attr.as_mut_ptr();
+            let kind = if recursive {
+                libc::PTHREAD_MUTEX_RECURSIVE
+            } else {
+                libc::PTHREAD_MUTEX_ERRORCHECK
+            };
+            let result = check(libc::pthread_mutexattr_setpshared(
+                attr_ptr,
+                libc::PTHREAD_PROCESS_SHARED,
+            ))
+            .and_then(|()| {
+                check(libc::pthread_mutexattr_setrobust(
+                    attr_ptr,
+                    libc::PTHREAD_MUTEX_ROBUST,
+                ))
+            })
+            .and_then(|()| check(libc::pthread_mutexattr_settype(attr_ptr, kind)))
+            .and_then(|()| {
+                std::ptr::addr_of_mut!((*this).owner_pid).write(AtomicI32::new(0));
+                check(libc::pthread_mutex_init(
+                    UnsafeCell::raw_get(std::ptr::addr_of!((*this).mutex)),
+                    attr_ptr,
+                ))
+            });
+            libc::pthread_mutexattr_destroy(attr_ptr);
+            result
+        }
+    }
+
+    fn raw(&self) -> *mut libc::pthread_mutex_t {
+        self.mutex.get()
+    }
+
+    /// Turns a pthread lock result into our outcome, recording the new owner.
+    fn finish(&self, code: libc::c_int) -> Result<Acquired, LockFailure> {
+        match code {
+            0 => {
+                self.owner_pid
+                    .store(std::process::id() as i32, Ordering::Relaxed);
+                Ok(Acquired::Clean)
+            }
+            libc::EOWNERDEAD => {
+                let pid = self.owner_pid.load(Ordering::Relaxed);
+                // SAFETY: we hold the mutex (EOWNERDEAD means it was acquired); marking it
+                // consistent is exactly what POSIX asks of the new owner.
+                unsafe { libc::pthread_mutex_consistent(self.raw()) };
+                self.owner_pid
+                    .store(std::process::id() as i32, Ordering::Relaxed);
+                Ok(Acquired::OwnerDied { pid })
+            }
+            libc::EBUSY => Err(LockFailure::WouldBlock),
+            libc::ETIMEDOUT => Err(LockFailure::TimedOut),
+            libc::EDEADLK => Err(LockFailure::Deadlock),
+            other => Err(LockFailure::Os(other)),
+        }
+    }
+
+    /// Blocks until the mutex is held by the caller.
+    pub(crate) fn lock(&self) -> Result<Acquired, LockFailure> {
+        // SAFETY: the mutex was initialised by `init` and lives in memory valid for `self`.
+        let code = unsafe { libc::pthread_mutex_lock(self.raw()) };
+        self.finish(code)
+    }
+
+    /// Takes the mutex if it is free.
+    pub(crate) fn try_lock(&self) -> Result<Acquired, LockFailure> {
+        // SAFETY: as in `lock`.
+        let code = unsafe { libc::pthread_mutex_trylock(self.raw()) };
+        self.finish(code)
+    }
+
+    /// Blocks for at most `timeout`.
+    pub(crate) fn lock_timeout(&self, timeout: Duration) -> Result<Acquired, LockFailure> {
+        // pthread_mutex_timedlock takes a CLOCK_REALTIME deadline; a wall-clock jump can
+        // stretch or shorten the wait, which is acceptable for a lock timeout.
+        let deadline = realtime_deadline(timeout);
+        // SAFETY: as in `lock`; `deadline` is a valid timespec on our stack.
+        let code = unsafe { libc::pthread_mutex_timedlock(self.raw(), &deadline) };
+        self.finish(code)
+    }
+
+    /// Releases the mutex.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread must hold the mutex.
+    pub(crate) unsafe fn unlock(&self) {
+        self.owner_pid.store(0, Ordering::Relaxed);
+        // SAFETY: the caller holds the mutex, per this function's contract. An error-checking
+        // mutex returns EPERM otherwise, which cannot happen under that contract.
+        unsafe { libc::pthread_mutex_unlock(self.raw()) };
+    }
+
+    /// Pid recorded by the current holder, 0 when free.
+    pub(crate) fn owner_pid(&self) -> i32 {
+        self.owner_pid.load(Ordering::Relaxed)
+    }
+}
+
+fn realtime_deadline(timeout: Duration) -> libc::timespec {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    let at = now.saturating_add(timeout);
+    libc::timespec {
+        tv_sec: libc::time_t::try_from(at.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(at.subsec_nanos() as i32),
+    }
+}
