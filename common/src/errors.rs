@@ -197,8 +197,8 @@ impl<G> std::error::Error for OwnerDied<G> {}
 /// into a `Box<dyn Error>`, drop the guard first: `.map_err(LockError::without_guard)?`.
 ///
 /// Which operation returns which variant: every one may return `OwnerDied` and `Os`;
-/// `Deadlock` comes from blocking acquires of a non-recursive lock the calling thread already
-/// holds; `WouldBlock` only from `try_*`; `Timeout` only from `*_timeout`.
+/// `Deadlock` comes from any acquire of a non-recursive lock the calling thread already holds;
+/// `WouldBlock` only from `try_*`; `Timeout` only from `*_timeout`.
 pub enum LockError<G> {
     /// The previous holder died holding the lock; the caller holds it now (see [`OwnerDied`]).
     OwnerDied(OwnerDied<G>),
@@ -313,9 +313,9 @@ pub enum EventError {
 /// more precise about timeouts).
 #[derive(Debug, Error)]
 pub enum BarrierError {
-    /// The barrier is broken: it was aborted, reset while this party waited, another party
-    /// timed out, or a party died inside the barrier's bookkeeping. Every current and future
-    /// `wait` fails this way until [`reset`](crate::Barrier::reset).
+    /// The barrier is broken: it was aborted, another party timed out, or a party died
+    /// inside the barrier's bookkeeping. Every current and later `wait` fails this way; a
+    /// broken barrier stays broken.
     #[error("the barrier is broken")]
     Broken,
     /// `wait_timeout`: not all parties arrived in time. The barrier is now broken, as in

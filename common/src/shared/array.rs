@@ -221,7 +221,8 @@ impl<T: Scalar> Array<T> {
         self.lock_with(Patience::Block)
     }
 
-    /// Takes the lock only if it is free now: [`LockError::WouldBlock`] otherwise.
+    /// Takes the lock only if it is free now: [`LockError::WouldBlock`] if another thread or
+    /// process holds it, [`LockError::Deadlock`] if this thread does.
     pub fn try_get_lock(&self) -> Result<ArrayGuard<'_, T>, LockError<ArrayGuard<'_, T>>> {
         self.lock_with(Patience::Try)
     }

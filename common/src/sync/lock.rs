@@ -80,6 +80,14 @@ impl std::fmt::Debug for Lock {
 /// Proof that the calling thread holds a [`Lock`]; releases it when dropped.
 ///
 /// Not `Send`: a lock is released by the thread that acquired it.
+///
+/// ```compile_fail
+/// let lock = multiprocessing::Lock::new().unwrap();
+/// let guard = lock.acquire().unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(move || drop(guard)); // error: `LockGuard` cannot be sent between threads
+/// });
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     mutex: &'a RawMutex,
@@ -115,8 +123,9 @@ impl Lock {
         self.acquire_with(Patience::Block)
     }
 
-    /// Takes the lock only if it is free now: [`LockError::WouldBlock`] otherwise (also when
-    /// this thread holds it), as Python's `acquire(block=False)`.
+    /// Takes the lock only if it is free now, as Python's `acquire(block=False)`:
+    /// [`LockError::WouldBlock`] if another thread or process holds it,
+    /// [`LockError::Deadlock`] if this thread does.
     pub fn try_acquire(&self) -> Result<LockGuard<'_>, LockError<LockGuard<'_>>> {
         self.acquire_with(Patience::Try)
     }
