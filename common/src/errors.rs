@@ -133,12 +133,15 @@ pub enum CreateError {
 
 /// The previous holder of a lock died while holding it (it was killed, or it crashed).
 ///
-/// The lock is now held by the caller, and `guard` is its guard: call
-/// [`into_guard`](Self::into_guard) to go on, as `PoisonError::into_inner` does for std's
-/// `Mutex`. The data the lock protects may have been left half-updated.
+/// The lock is now held by the caller, and `guard` is its guard: take it with
+/// [`into_guard`](Self::into_guard) (or by destructuring) to go on, as
+/// `PoisonError::into_inner` does for std's `Mutex`. The data the lock protects may have been
+/// left half-updated.
 pub struct OwnerDied<G> {
-    pid: u32,
-    guard: G,
+    /// Pid of the process that died holding the lock.
+    pub pid: u32,
+    /// The guard: the caller holds the lock.
+    pub guard: G,
 }
 
 impl<G> OwnerDied<G> {
@@ -146,24 +149,9 @@ impl<G> OwnerDied<G> {
         Self { pid, guard }
     }
 
-    /// Pid of the process that died holding the lock.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
     /// The guard: the caller holds the lock.
     pub fn into_guard(self) -> G {
         self.guard
-    }
-
-    /// The guard, borrowed.
-    pub fn guard(&self) -> &G {
-        &self.guard
-    }
-
-    /// The guard, borrowed mutably (to repair the data it protects).
-    pub fn guard_mut(&mut self) -> &mut G {
-        &mut self.guard
     }
 }
 
@@ -353,7 +341,7 @@ pub enum SharedMemoryError {
     /// A block needs at least one byte (creating with size 0, or attaching to an empty one).
     #[error("shared memory block {name:?} would have size 0")]
     ZeroSize {
-        /// The block's name.
+        /// The block's name (empty when it was to be generated).
         name: String,
     },
     /// `create` with a name that is taken (Python's `FileExistsError`).

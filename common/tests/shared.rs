@@ -79,7 +79,7 @@ fn value_holder_killed_mid_update_is_reported_and_its_update_is_lost_not_torn() 
 
     match value.get_lock_timeout(DEADLINE) {
         Err(LockError::OwnerDied(died)) => {
-            assert_eq!(died.pid(), holder_pid);
+            assert_eq!(died.pid, holder_pid);
             let mut guard = died.into_guard();
             assert_eq!(
                 *guard, 7,

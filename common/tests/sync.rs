@@ -59,7 +59,7 @@ fn lock_holder_killed_with_sigkill_is_reported_with_its_pid_and_the_lock_recover
 
     match lock.acquire_timeout(DEADLINE) {
         Err(LockError::OwnerDied(died)) => {
-            assert_eq!(died.pid(), holder_pid);
+            assert_eq!(died.pid, holder_pid);
             let message = LockError::OwnerDied(died).without_guard().to_string();
             assert!(message.contains(&holder_pid.to_string()), "{message}");
         }
@@ -538,7 +538,7 @@ fn condition_wait_reports_a_lock_holder_that_died_while_this_process_waited() {
     });
     match condition.wait_timeout(held, DEADLINE) {
         Err(LockError::OwnerDied(died)) => {
-            assert_eq!(died.pid(), holder_pid);
+            assert_eq!(died.pid, holder_pid);
             drop(died.into_guard());
         }
         other => panic!("expected OwnerDied, got {other:?}"),

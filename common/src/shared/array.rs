@@ -164,7 +164,10 @@ impl<T: Scalar> Array<T> {
     ///
     /// The calling thread must hold the lock, and no other reference to the scratch may live
     /// while the returned one does (one guard at a time: the lock is not recursive).
-    #[allow(clippy::mut_from_ref)]
+    #[allow(
+        clippy::mut_from_ref,
+        reason = "exclusive because the caller holds the lock, per the safety contract"
+    )]
     unsafe fn scratch(&self) -> &mut [T] {
         let cells_bytes = self.len * std::mem::size_of::<<T as Sealed>::Cell>();
         // SAFETY: the scratch follows the cells inside the tail (`zeroed` sized it), aligned

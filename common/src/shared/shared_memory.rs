@@ -196,13 +196,20 @@ impl SharedMemory {
     ///
     /// Errors: [`SharedMemoryError::NotFound`] if the name was already removed.
     pub fn unlink(&mut self) -> Result<(), SharedMemoryError> {
-        self.unlinked = true;
-        shm_unlink(slash_name(&self.name).as_str()).map_err(|errno| match errno {
-            Errno::ENOENT => SharedMemoryError::NotFound {
-                name: self.name.clone(),
-            },
-            other => os_error(&self.name, "shm_unlink", other.into()),
-        })
+        match shm_unlink(slash_name(&self.name).as_str()) {
+            Ok(()) => {
+                self.unlinked = true;
+                Ok(())
+            }
+            Err(Errno::ENOENT) => {
+                // Someone else unlinked it: the name may be reused, so never unlink it again.
+                self.unlinked = true;
+                Err(SharedMemoryError::NotFound {
+                    name: self.name.clone(),
+                })
+            }
+            Err(other) => Err(os_error(&self.name, "shm_unlink", other.into())),
+        }
     }
 }
 
