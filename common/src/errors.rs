@@ -105,6 +105,270 @@ pub enum ProcessError {
 // Synchronisation and shared memory (owned by the sync module's author)
 // ---------------------------------------------------------------------------------------------
 
+/// Creating a shared object ([`Lock`](crate::Lock), [`Value`](crate::Value),
+/// [`Barrier`](crate::Barrier), ...) failed.
+#[derive(Debug, Error)]
+pub enum CreateError {
+    /// The kernel refused the shared memory, or the process-shared mutex inside it.
+    #[error("could not create shared {object}")]
+    Os {
+        /// What was being created (`"lock"`, `"value"`, ...).
+        object: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An [`Array`](crate::Array) needs at least one element, and no more than fit in memory.
+    #[error("array length {len} is out of range (1..={max})")]
+    InvalidLength {
+        /// The length asked for.
+        len: usize,
+        /// The largest length this element type allows.
+        max: usize,
+    },
+    /// A [`Barrier`](crate::Barrier) needs at least one party.
+    #[error("a barrier needs at least one party")]
+    NoParties,
+}
+
+/// The previous holder of a lock died while holding it (it was killed, or it crashed).
+///
+/// The lock is now held by the caller, and `guard` is its guard: take it with
+/// [`into_guard`](Self::into_guard) (or by destructuring) to go on, as
+/// `PoisonError::into_inner` does for std's `Mutex`. The data the lock protects may have been
+/// left half-updated.
+pub struct OwnerDied<G> {
+    /// Pid of the process that died holding the lock.
+    pub pid: u32,
+    /// The guard: the caller holds the lock.
+    pub guard: G,
+}
+
+impl<G> OwnerDied<G> {
+    pub(crate) fn new(pid: u32, guard: G) -> Self {
+        Self { pid, guard }
+    }
+
+    /// The guard: the caller holds the lock.
+    pub fn into_guard(self) -> G {
+        self.guard
+    }
+}
+
+impl<G> std::fmt::Debug for OwnerDied<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnerDied")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<G> std::fmt::Display for OwnerDied<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the lock's previous holder (pid {}) died holding it; the data it protects may be \
+             inconsistent",
+            self.pid
+        )
+    }
+}
+
+impl<G> std::error::Error for OwnerDied<G> {}
+
+/// Why acquiring a lock ([`Lock`](crate::Lock), [`RLock`](crate::RLock),
+/// [`Condition`](crate::Condition), the lock of a [`Value`](crate::Value) or
+/// [`Array`](crate::Array)) did not simply succeed.
+///
+/// `G` is the guard the operation hands out; only [`OwnerDied`](Self::OwnerDied) carries one.
+/// Because a guard borrows its lock, `LockError<G>` is not `'static`; to propagate it with `?`
+/// into a `Box<dyn Error>`, drop the guard first: `.map_err(LockError::without_guard)?`.
+///
+/// Which operation returns which variant: every one may return `OwnerDied` and `Os`;
+/// `Deadlock` comes from any acquire of a non-recursive lock the calling thread already holds;
+/// `WouldBlock` only from `try_*`; `Timeout` only from `*_timeout`.
+pub enum LockError<G> {
+    /// The previous holder died holding the lock; the caller holds it now (see [`OwnerDied`]).
+    OwnerDied(OwnerDied<G>),
+    /// The calling thread already holds this lock: waiting would wait forever.
+    Deadlock,
+    /// `try_*`: another thread or process holds the lock.
+    WouldBlock,
+    /// `*_timeout`: the lock was not free in time.
+    Timeout(Duration),
+    /// The OS reported an error on the mutex.
+    Os(std::io::Error),
+}
+
+impl<G> LockError<G> {
+    /// The same error without the guard (which is dropped, releasing the lock), so that it is
+    /// `'static` and can be boxed or propagated with `?`.
+    pub fn without_guard(self) -> LockError<()> {
+        match self {
+            Self::OwnerDied(died) => LockError::OwnerDied(OwnerDied::new(died.pid, ())),
+            Self::Deadlock => LockError::Deadlock,
+            Self::WouldBlock => LockError::WouldBlock,
+            Self::Timeout(waited) => LockError::Timeout(waited),
+            Self::Os(source) => LockError::Os(source),
+        }
+    }
+
+    /// The guard, if the lock was acquired after all (its previous holder died).
+    pub fn into_guard(self) -> Option<G> {
+        match self {
+            Self::OwnerDied(died) => Some(died.into_guard()),
+            Self::Deadlock | Self::WouldBlock | Self::Timeout(_) | Self::Os(_) => None,
+        }
+    }
+
+    /// Pid of the dead previous holder, for [`OwnerDied`](Self::OwnerDied).
+    pub fn dead_owner_pid(&self) -> Option<u32> {
+        match self {
+            Self::OwnerDied(died) => Some(died.pid),
+            Self::Deadlock | Self::WouldBlock | Self::Timeout(_) | Self::Os(_) => None,
+        }
+    }
+}
+
+impl<G> std::fmt::Debug for LockError<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OwnerDied(died) => f.debug_tuple("OwnerDied").field(died).finish(),
+            Self::Deadlock => f.write_str("Deadlock"),
+            Self::WouldBlock => f.write_str("WouldBlock"),
+            Self::Timeout(waited) => f.debug_tuple("Timeout").field(waited).finish(),
+            Self::Os(source) => f.debug_tuple("Os").field(source).finish(),
+        }
+    }
+}
+
+impl<G> std::fmt::Display for LockError<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OwnerDied(died) => died.fmt(f),
+            Self::Deadlock => f.write_str("the calling thread already holds this lock"),
+            Self::WouldBlock => f.write_str("the lock is held by another thread or process"),
+            Self::Timeout(waited) => write!(f, "the lock was not acquired within {waited:?}"),
+            Self::Os(_) => f.write_str("locking failed"),
+        }
+    }
+}
+
+impl<G> std::error::Error for LockError<G> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Os(source) => Some(source),
+            Self::OwnerDied(_) | Self::Deadlock | Self::WouldBlock | Self::Timeout(_) => None,
+        }
+    }
+}
+
+/// Why a [`Semaphore`](crate::Semaphore) or [`BoundedSemaphore`](crate::BoundedSemaphore)
+/// operation failed.
+#[derive(Debug, Error)]
+pub enum SemaphoreError {
+    /// `try_acquire*`: no permit was free.
+    #[error("no semaphore permit is free")]
+    WouldBlock,
+    /// `acquire*_timeout`: no permit became free in time.
+    #[error("no semaphore permit became free within {0:?}")]
+    Timeout(Duration),
+    /// `release` would raise the value above `limit`: the initial value of a
+    /// [`BoundedSemaphore`](crate::BoundedSemaphore) (Python's `ValueError`), or the largest
+    /// count a [`Semaphore`](crate::Semaphore) can hold.
+    #[error("semaphore released too many times (its value cannot exceed {limit})")]
+    OverReleased {
+        /// The largest value the semaphore may have.
+        limit: usize,
+    },
+    /// The OS reported an error on the semaphore's internal mutex.
+    #[error("semaphore operation failed")]
+    Os(#[source] std::io::Error),
+}
+
+/// Why waiting on an [`Event`](crate::Event) failed.
+#[derive(Debug, Error)]
+pub enum EventError {
+    /// `wait_timeout`: the event was not set in time.
+    #[error("the event was not set within {0:?}")]
+    Timeout(Duration),
+    /// The OS reported an error on the event's internal mutex.
+    #[error("event operation failed")]
+    Os(#[source] std::io::Error),
+}
+
+/// Why waiting on a [`Barrier`](crate::Barrier) failed (Python's `BrokenBarrierError`, and
+/// more precise about timeouts).
+#[derive(Debug, Error)]
+pub enum BarrierError {
+    /// The barrier is broken: it was aborted, another party timed out, or a party died
+    /// inside the barrier's bookkeeping. Every current and later `wait` fails this way; a
+    /// broken barrier stays broken.
+    #[error("the barrier is broken")]
+    Broken,
+    /// `wait_timeout`: not all parties arrived in time. The barrier is now broken, as in
+    /// Python, so the other waiting parties get [`Broken`](Self::Broken).
+    #[error("not all barrier parties arrived within {0:?}; the barrier is now broken")]
+    Timeout(Duration),
+    /// The OS reported an error on the barrier's internal mutex.
+    #[error("barrier operation failed")]
+    Os(#[source] std::io::Error),
+}
+
+/// An [`Array`](crate::Array) index past the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("index {index} is out of range for an array of length {len}")]
+pub struct IndexError {
+    /// The index given.
+    pub index: usize,
+    /// The array's length.
+    pub len: usize,
+}
+
+/// Why a [`SharedMemory`](crate::SharedMemory) block could not be created, attached or
+/// unlinked.
+#[derive(Debug, Error)]
+pub enum SharedMemoryError {
+    /// The name is empty, `.` or `..`, contains `/` or a NUL byte, or is longer than
+    /// 254 bytes. Names are given without the leading `/`, as in Python.
+    #[error("invalid shared memory name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A block needs at least one byte (creating with size 0, or attaching to an empty one).
+    #[error("shared memory block {name:?} would have size 0")]
+    ZeroSize {
+        /// The block's name (empty when it was to be generated).
+        name: String,
+    },
+    /// `create` with a name that is taken (Python's `FileExistsError`).
+    #[error("shared memory block {name:?} already exists")]
+    AlreadyExists {
+        /// The block's name.
+        name: String,
+    },
+    /// `attach` or `unlink` with a name no block has (Python's `FileNotFoundError`).
+    #[error("no shared memory block is named {name:?}")]
+    NotFound {
+        /// The name given.
+        name: String,
+    },
+    /// A system call failed (`shm_open`, `ftruncate`, `mmap`, `shm_unlink`).
+    #[error("{operation} failed for shared memory block {name:?}")]
+    Os {
+        /// The block's name.
+        name: String,
+        /// What was being done.
+        operation: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pool, executor, manager (owned by the pool module's author)
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 //! atomically recovers silently).
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How a successful lock went.
@@ -42,6 +42,10 @@ pub(crate) struct RawMutex {
     mutex: UnsafeCell<libc::pthread_mutex_t>,
     /// Pid of the holder, 0 when free. Written only by the holder; read to name a dead one.
     owner_pid: AtomicI32,
+    /// How many times the holder has locked it (above 1 only for a recursive mutex), so that
+    /// an inner `unlock` of a recursive mutex does not forget who still holds it.
+    /// Touched only by the holder.
+    depth: AtomicU32,
 }
 
 // SAFETY: pthread mutexes are made to be used from many threads (and, with PSHARED, many
@@ -93,6 +97,7 @@ impl RawMutex {
             .and_then(|()| check(libc::pthread_mutexattr_settype(attr_ptr, kind)))
             .and_then(|()| {
                 std::ptr::addr_of_mut!((*this).owner_pid).write(AtomicI32::new(0));
+                std::ptr::addr_of_mut!((*this).depth).write(AtomicU32::new(0));
                 check(libc::pthread_mutex_init(
                     UnsafeCell::raw_get(std::ptr::addr_of!((*this).mutex)),
                     attr_ptr,
@@ -113,6 +118,7 @@ impl RawMutex {
             0 => {
                 self.owner_pid
                     .store(std::process::id() as i32, Ordering::Relaxed);
+                self.depth.fetch_add(1, Ordering::Relaxed);
                 Ok(Acquired::Clean)
             }
             libc::EOWNERDEAD => {
@@ -122,6 +128,8 @@ impl RawMutex {
                 unsafe { libc::pthread_mutex_consistent(self.raw()) };
                 self.owner_pid
                     .store(std::process::id() as i32, Ordering::Relaxed);
+                // The dead holder's nesting died with it: glibc hands us the mutex locked once.
+                self.depth.store(1, Ordering::Relaxed);
                 Ok(Acquired::OwnerDied { pid })
             }
             libc::EBUSY => Err(LockFailure::WouldBlock),
@@ -161,7 +169,9 @@ impl RawMutex {
     ///
     /// The calling thread must hold the mutex.
     pub(crate) unsafe fn unlock(&self) {
-        self.owner_pid.store(0, Ordering::Relaxed);
+        if self.depth.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.owner_pid.store(0, Ordering::Relaxed);
+        }
         // SAFETY: the caller holds the mutex, per this function's contract. An error-checking
         // mutex returns EPERM otherwise, which cannot happen under that contract.
         unsafe { libc::pthread_mutex_unlock(self.raw()) };
