@@ -73,6 +73,10 @@ pub fn verify(package_dir: &str, runner: Runner) {
     let seed = Seed::from_env().unwrap_or_else(|e| panic!("{e}"));
     let report = compare(&expectations, runner, seed).unwrap_or_else(|e| panic!("{e}"));
     println!("{}", report.table);
+    // What students would read for each expected failure (`cargo test -- --nocapture`).
+    for explanation in &report.explanations {
+        println!("{explanation}");
+    }
     assert!(
         report.mismatches.is_empty(),
         "\n{} ({}): {} of {} checks did not get the expected verdict\n\n{}\n{}",
@@ -94,6 +98,8 @@ pub struct Comparison {
     pub mismatches: Vec<String>,
     /// How many checks ran.
     pub checked: usize,
+    /// The full explanation of every failing verdict (what a student would read).
+    pub explanations: Vec<String>,
 }
 
 /// Runs every check of the expectations' assignment and compares.
@@ -123,6 +129,7 @@ pub fn compare(
     let max = Duration::from_secs_f64(expectations.max_secs_per_check);
     let mut table = String::new();
     let mut mismatches = Vec::new();
+    let mut explanations = Vec::new();
     for check in &assignment.checks {
         let wanted = expectations
             .failures
@@ -142,12 +149,15 @@ pub fn compare(
         );
         if let Some(problem) = problem {
             mismatches.push(format!("{}: {problem}\n{outcome}", check.id));
+        } else if !outcome.verdict.is_pass() {
+            explanations.push(outcome.to_string());
         }
     }
     Ok(Comparison {
         table,
         mismatches,
         checked: assignment.checks.len(),
+        explanations,
     })
 }
 

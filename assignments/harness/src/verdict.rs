@@ -387,10 +387,38 @@ impl fmt::Display for Outcome {
             writeln!(f, "  replay:  {}", self.replay)?;
             if let Some(evidence) = &self.evidence {
                 show_stream(f, "stdout", &evidence.stdout)?;
-                show_stream(f, "stderr", &evidence.stderr)?;
+                if !only_the_panic(&self.verdict, &evidence.stderr) {
+                    show_stream(f, "stderr", &evidence.stderr)?;
+                }
             }
         }
         Ok(())
+    }
+}
+
+/// True when stderr holds nothing but the standard report of the panic the verdict already
+/// shows.
+fn only_the_panic(verdict: &Verdict, stderr: &Captured) -> bool {
+    match verdict {
+        Verdict::Panicked { message, .. } => {
+            let text = stderr.text();
+            let rest = text.replace(message.as_str(), "");
+            rest.lines().all(|line| {
+                let line = line.trim();
+                line.is_empty()
+                    || (line.starts_with("thread '") && line.contains("panicked at"))
+                    || line.starts_with("note: run with `RUST_BACKTRACE=")
+            })
+        }
+        Verdict::Pass
+        | Verdict::WrongAnswer { .. }
+        | Verdict::Timeout { .. }
+        | Verdict::Crashed { .. }
+        | Verdict::Exited { .. }
+        | Verdict::MalformedReport { .. }
+        | Verdict::OutputLimit { .. }
+        | Verdict::NotMeasurable { .. }
+        | Verdict::CouldNotRun { .. } => false,
     }
 }
 

@@ -42,15 +42,28 @@ macro_rules! runner {
     };
 }
 
-/// Runs visible check `check` of `assignment` against `runner`; panics with the explanation
-/// unless it passes. Prints the figures when it passes (`cargo test -- --nocapture`).
+/// Runs visible check `check` of `assignment` against `runner`; fails the test with the
+/// explanation unless it passes. Prints the figures when it passes
+/// (`cargo test -- --nocapture`).
+///
+/// The explanation is printed (libtest shows a failed test's output) and the test then
+/// unwinds with `resume_unwind`, which skips the panic hook: no "panicked at visible.rs" line
+/// and no harness backtrace stand between the student and the explanation.
 pub fn run(assignment: &str, check: &str, runner: Runner) {
     let outcome = Seed::from_env()
         .map_err(|e| e.to_string())
         .and_then(|seed| outcome(assignment, check, runner, seed, Visibility::Visible));
     match outcome {
         Ok(outcome) if outcome.verdict.is_pass() => println!("{outcome}"),
-        Ok(outcome) => panic!("\n{outcome}"),
+        Ok(outcome) => {
+            println!("{outcome}");
+            std::panic::resume_unwind(Box::new(format!(
+                "{} / {}: {}",
+                outcome.assignment,
+                outcome.check,
+                outcome.verdict.label()
+            )));
+        }
         Err(problem) => panic!("{problem}"),
     }
 }

@@ -39,10 +39,14 @@ impl<R> Execution<R> {
         base_figures(&self.record)
     }
 
-    /// A failure of this run, with its figures and output attached.
+    /// A failure of this run, with the run's figures (first) and output attached.
     pub fn fail(&self, failure: Failure) -> Failure {
-        failure
+        let Failure {
+            verdict, figures, ..
+        } = failure;
+        Failure::new(verdict)
             .with_figures(self.figures())
+            .with_figures(figures)
             .with_evidence(self.evidence())
     }
 }
