@@ -160,8 +160,8 @@ pub fn syscall(pid: u32) -> Option<SyscallState> {
     }
 }
 
-const READING: &str = "reading: waiting for data on a pipe, socket or queue that nobody writes to";
-const WRITING: &str = "writing: waiting for room in a full pipe or queue that nobody reads";
+const READING: &str = "waiting for data on a pipe, socket or queue that nobody writes to";
+const WRITING: &str = "waiting for room in a full pipe or queue that nobody reads";
 const LOCKING: &str = "waiting on a lock, condition, semaphore or event (a futex)";
 const JOINING: &str = "waiting for a child process to exit (join)";
 const SLEEPING: &str = "sleeping";

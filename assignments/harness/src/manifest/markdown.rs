@@ -24,7 +24,7 @@ pub fn grading_table(assignment: &Assignment) -> String {
             "| `{}` | {} | {} | {} | {} s | {} | {} |",
             check.id,
             check.title,
-            check.kind.name(),
+            check.kind.describe(),
             check.repetitions,
             check.timeout.as_secs_f64(),
             check.points,

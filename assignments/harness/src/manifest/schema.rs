@@ -211,6 +211,27 @@ impl CheckKind {
         }
     }
 
+    /// The kind with its thresholds, in words, for statements and reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Concurrency {
+                max_fraction_of_sequential,
+            } => format!("concurrency: wall time under {max_fraction_of_sequential} × sequential"),
+            Self::Speedup {
+                min_fraction_of_attainable,
+                samples,
+            } => format!(
+                "speedup: at least {min_fraction_of_attainable} of what this machine can show                  (median of {samples})"
+            ),
+            Self::BusyWait { max_cpu_fraction } => {
+                format!("busy-wait: CPU under {max_cpu_fraction} × wall time while waiting")
+            }
+            Self::Correctness | Self::Race | Self::Cleanup | Self::Liveness => {
+                self.name().to_owned()
+            }
+        }
+    }
+
     /// True for kinds that time things: they must not share the machine with other checks.
     pub fn needs_quiet_machine(&self) -> bool {
         match self {

@@ -167,12 +167,14 @@ pub fn run(runner: &Path, input: &[u8], options: &SandboxOptions) -> Result<RunR
 fn prepare_child(write_fd: RawFd, limits: &[ResourceLimit]) -> std::io::Result<()> {
     if write_fd == RESULT_FD {
         // dup2 onto itself would keep close-on-exec set; clear it instead.
-        // SAFETY: fcntl on an fd we own; async-signal-safe.
+        // SAFETY: fcntl reads the flags of an fd this process owns; async-signal-safe.
         let flags = unsafe { libc::fcntl(write_fd, libc::F_GETFD) };
-        // SAFETY: as above.
-        if flags < 0
-            || unsafe { libc::fcntl(write_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0
-        {
+        if flags < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: as above; only the close-on-exec flag changes.
+        let cleared = unsafe { libc::fcntl(write_fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) };
+        if cleared < 0 {
             return Err(std::io::Error::last_os_error());
         }
     } else {

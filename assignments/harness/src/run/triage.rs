@@ -142,7 +142,7 @@ impl fmt::Display for StuckProcess {
             write!(f, ", {} ms CPU in the gap", cpu.as_millis())?;
         }
         match self.syscall.and_then(SyscallState::meaning) {
-            Some((name, meaning)) => write!(f, ", in {name}: {meaning}")?,
+            Some((name, meaning)) => write!(f, ", in {name}(): {meaning}")?,
             None => {
                 if let Some(SyscallState::In { number }) = self.syscall {
                     write!(f, ", in syscall {number}")?;
