@@ -4,7 +4,7 @@
 //! # How a check runs
 //!
 //! ```text
-//! tests/visible.rs ─ visible::run("a00-process", "ran-concurrently", runner!())
+//! tests/visible.rs ─ visible::run("a00-process", "ran-concurrently", this_runner!())
 //!   └─ manifest::embedded()           course.toml: points, timeout, repetitions, thresholds
 //!   └─ checks::run_check(ctx)         machine lock for timing checks; Outcome + replay
 //!        └─ a00::CHECKS "ran-concurrently"

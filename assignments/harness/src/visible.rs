@@ -4,7 +4,7 @@
 //! ```no_run
 //! #[test]
 //! fn ran_concurrently() {
-//!     course_harness::visible::run("a00-process", "ran-concurrently", course_harness::runner!());
+//!     course_harness::visible::run("a00-process", "ran-concurrently", course_harness::this_runner!());
 //! }
 //! ```
 //!
@@ -20,7 +20,7 @@ use crate::runner::error_chain;
 use crate::seed::Seed;
 use crate::verdict::Outcome;
 
-/// A runner binary and the package it belongs to; [`runner!`](crate::runner!) makes one.
+/// A runner binary and the package it belongs to; [`this_runner!`](crate::this_runner!) makes one.
 #[derive(Debug, Clone, Copy)]
 pub struct Runner {
     /// The package (`a00-process`, `a00-process-solution`, a fixture).
@@ -33,7 +33,7 @@ pub struct Runner {
 /// `CARGO_BIN_EXE_<name>` (integration tests only). The same test file therefore works in an
 /// assignment, in its solution and in a fixture, each of which names its runner after itself.
 #[macro_export]
-macro_rules! runner {
+macro_rules! this_runner {
     () => {
         $crate::visible::Runner {
             package: env!("CARGO_PKG_NAME"),
