@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::manifest::{self, Visibility};
+use crate::manifest;
 use crate::runner::error_chain;
 use crate::seed::Seed;
 use crate::verdict::Outcome;
@@ -136,7 +136,7 @@ pub fn compare(
             .iter()
             .find(|e| e.check == check.id)
             .or_else(|| expectations.failures.iter().find(|e| e.check == "*"));
-        let outcome = outcome(&assignment.id, &check.id, runner, seed, Visibility::Hidden)?;
+        let outcome = outcome(&assignment.id, &check.id, runner, seed)?;
         let problem = mismatch(wanted, &outcome, max);
         let _ = writeln!(
             table,

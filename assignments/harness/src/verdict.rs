@@ -385,6 +385,15 @@ impl fmt::Display for Outcome {
         )?;
         if !self.verdict.is_pass() {
             writeln!(f, "  replay:  {}", self.replay)?;
+            if let (Verdict::Timeout { .. }, Some(evidence)) = (&self.verdict, &self.evidence)
+                && evidence.stderr.text().contains("panicked at")
+            {
+                writeln!(
+                    f,
+                    "  note:    a process panicked before the deadline (stderr below): the \
+                     others may be waiting for something it never did"
+                )?;
+            }
             if let Some(evidence) = &self.evidence {
                 show_stream(f, "stdout", &evidence.stdout)?;
                 if !only_the_panic(&self.verdict, &evidence.stderr) {
