@@ -1,0 +1,74 @@
+//! How a runner is started and limited.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use nix::sys::resource::Resource;
+
+/// Environment variables passed through to runners; every other one is cleared.
+pub const ALLOWED_ENV: &[&str] = &["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TERM"];
+
+/// One `setrlimit` applied in the runner before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceLimit {
+    /// The resource (`Resource::RLIMIT_CPU`, `Resource::RLIMIT_NOFILE`, ...).
+    pub resource: Resource,
+    /// The soft limit (a signal or error when crossed).
+    pub soft: u64,
+    /// The hard limit (the ceiling the soft limit may be raised to).
+    pub hard: u64,
+}
+
+/// How to run one runner.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Wall-clock deadline from spawn; then triage, SIGTERM, `grace`, SIGKILL.
+    pub timeout: Duration,
+    /// Time between SIGTERM and SIGKILL to the group.
+    pub grace: Duration,
+    /// Gap between the two `/proc` samples of a timed-out run's triage.
+    pub triage_gap: Duration,
+    /// Bytes of stdout and of stderr kept (the rest is counted and dropped).
+    pub output_cap: usize,
+    /// When true, output beyond `output_cap` is an output-limit failure; when false it is
+    /// only cut (visible tests: a student's debugging prints should not fail a check).
+    pub fail_on_output_limit: bool,
+    /// How often to sample the process group for the peak process and thread count; `None`
+    /// to not sample (timing-critical runs that cannot spare the CPU).
+    pub sample_interval: Option<Duration>,
+    /// Names of environment variables passed through from the harness's environment.
+    pub env_allow: Vec<String>,
+    /// Extra variables set in the runner's environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory of the runner (default: the harness's).
+    pub working_dir: Option<PathBuf>,
+    /// Resource limits set in the runner before `exec`.
+    pub limits: Vec<ResourceLimit>,
+}
+
+impl SandboxOptions {
+    /// Defaults with this deadline.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            grace: Duration::from_millis(300),
+            triage_gap: Duration::from_millis(100),
+            output_cap: 64 * 1024,
+            fail_on_output_limit: false,
+            sample_interval: Some(Duration::from_millis(20)),
+            env_allow: ALLOWED_ENV.iter().map(|s| (*s).to_owned()).collect(),
+            env: vec![("RUST_BACKTRACE".to_owned(), "0".to_owned())],
+            working_dir: None,
+            limits: Vec::new(),
+        }
+    }
+}
