@@ -43,6 +43,9 @@ pub(super) const MAX_CAPACITY: usize = crate::codec::MAX_MESSAGE_BYTES;
 /// queue that carries small items only ever touches a small part of it.
 pub(super) const DEFAULT_CAPACITY: usize = 8 << 20;
 
+/// How many times `lock` retries a held mutex before sleeping on it.
+const LOCK_SPINS: u32 = 100;
+
 /// How many times a getter re-reads the producers' cursor before going to sleep. Sleeping
 /// means a futex wait on our side and a futex wake on the producer's, a few microseconds each;
 /// a short spin lets a consumer that is only slightly ahead pick the next item up directly.
@@ -243,20 +246,35 @@ impl Ring {
     }
 
     fn lock_blocking(&self) -> io::Result<Held<'_>> {
-        let mutex = &self.header().mutex;
-        match mutex.lock() {
-            // As in `lock`: a dead previous holder left nothing half-done.
-            Ok(Acquired::Clean | Acquired::OwnerDied { .. }) => Ok(Held { mutex }),
-            Err(failure) => Err(lock_error(failure)),
+        match self.lock(Deadline::Never) {
+            Ok(held) => Ok(held),
+            Err(RingFailure::Os(source)) => Err(source),
+            Err(RingFailure::WouldBlock | RingFailure::TimedOut | RingFailure::Closed) => {
+                Err(lock_error(LockFailure::TimedOut))
+            }
         }
     }
 
+    /// Takes the mutex, spinning briefly first: it is only ever held for a copy, and a
+    /// contended robust pthread mutex otherwise sleeps in the kernel at once (glibc does not
+    /// spin for robust mutexes), which costs both sides a system call.
     fn lock(&self, deadline: Deadline) -> Result<Held<'_>, RingFailure> {
         let mutex = &self.header().mutex;
-        let result = match deadline {
-            Deadline::Now | Deadline::Never => mutex.lock(),
-            Deadline::At(at) => mutex.lock_timeout(at.saturating_duration_since(Instant::now())),
-        };
+        let mut result = mutex.try_lock();
+        let mut spins = 0;
+        while result == Err(LockFailure::WouldBlock) && spins < LOCK_SPINS {
+            spins += 1;
+            std::hint::spin_loop();
+            result = mutex.try_lock();
+        }
+        if result == Err(LockFailure::WouldBlock) {
+            result = match deadline {
+                Deadline::Now | Deadline::Never => mutex.lock(),
+                Deadline::At(at) => {
+                    mutex.lock_timeout(at.saturating_duration_since(Instant::now()))
+                }
+            };
+        }
         match result {
             // A previous holder that died cannot have left the ring half-updated (see the
             // module docs), so its death needs no repair here.

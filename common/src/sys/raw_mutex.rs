@@ -7,6 +7,7 @@
 //! atomically recovers silently).
 
 use std::cell::UnsafeCell;
+use std::sync::Once;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -112,7 +113,7 @@ impl RawMutex {
         match code {
             0 => {
                 self.owner_pid
-                    .store(std::process::id() as i32, Ordering::Relaxed);
+                    .store(current_pid(), Ordering::Relaxed);
                 Ok(Acquired::Clean)
             }
             libc::EOWNERDEAD => {
@@ -121,7 +122,7 @@ impl RawMutex {
                 // consistent is exactly what POSIX asks of the new owner.
                 unsafe { libc::pthread_mutex_consistent(self.raw()) };
                 self.owner_pid
-                    .store(std::process::id() as i32, Ordering::Relaxed);
+                    .store(current_pid(), Ordering::Relaxed);
                 Ok(Acquired::OwnerDied { pid })
             }
             libc::EBUSY => Err(LockFailure::WouldBlock),
@@ -171,6 +172,35 @@ impl RawMutex {
     pub(crate) fn owner_pid(&self) -> i32 {
         self.owner_pid.load(Ordering::Relaxed)
     }
+}
+
+/// This process's pid, 0 until first asked for. `getpid` is a system call (glibc stopped
+/// caching it in 2.25) and every lock records its owner, so we cache it; an atfork handler
+/// forgets it in a forked child, which has a new pid.
+static CACHED_PID: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn forget_pid_in_child() {
+    CACHED_PID.store(0, Ordering::Relaxed);
+}
+
+fn current_pid() -> i32 {
+    let cached = CACHED_PID.load(Ordering::Relaxed);
+    if cached > 0 {
+        return cached;
+    }
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // SAFETY: registers a child-side handler that only stores to an atomic, which is
+        // async-signal-safe. If registration fails (ENOMEM) nothing is cached below.
+        let failed = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) } != 0;
+        if failed {
+            CACHED_PID.store(-1, Ordering::Relaxed);
+        }
+    });
+    let pid = std::process::id() as i32;
+    // -1 marks a failed registration: then never cache, a stale pid would name the wrong owner.
+    let _ = CACHED_PID.compare_exchange(0, pid, Ordering::Relaxed, Ordering::Relaxed);
+    pid
 }
 
 fn realtime_deadline(timeout: Duration) -> libc::timespec {
