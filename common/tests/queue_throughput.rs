@@ -70,7 +70,11 @@ fn run(producers: u32, consumers: u32) -> f64 {
 fn small_message_throughput() {
     // `QUEUE_BENCH_PAIRS=1,2` runs 1 -> 1 then 2 -> 2 (the default, three times over).
     let pairs: Vec<u32> = std::env::var("QUEUE_BENCH_PAIRS")
-        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
         .unwrap_or_else(|_| vec![1, 2, 1, 2, 1, 2]);
     for n in pairs {
         let (producers, consumers) = (n, n);

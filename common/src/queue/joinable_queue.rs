@@ -1,7 +1,7 @@
 //! `JoinableQueue<T>`: a `Queue` that also counts unfinished tasks, like Python's.
 
 use std::ops::Deref;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -115,6 +115,9 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     }
 
     /// Waits until every item put so far, by any process, has been marked done.
+    ///
+    /// A [`shutdown`](Queue::shutdown) does not end the wait by itself: the items still
+    /// queued are handed out to getters as usual, and count until they are marked done.
     pub fn join(&self) -> Result<(), QueueJoinError> {
         self.join_until(Deadline::Never, Duration::MAX)
     }
@@ -130,13 +133,12 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     }
 
     fn join_until(&self, deadline: Deadline, timeout: Duration) -> Result<(), QueueJoinError> {
-        let started = Instant::now();
         match self.queue.ring().join(deadline) {
             Ok(()) => Ok(()),
             Err(RingFailure::TimedOut | RingFailure::WouldBlock | RingFailure::Closed) => {
                 Err(QueueJoinError::Timeout {
                     unfinished: self.unfinished_tasks(),
-                    waited: started.elapsed().max(timeout),
+                    waited: timeout,
                 })
             }
             Err(RingFailure::Os(source)) => Err(QueueJoinError::Os { source }),

@@ -295,7 +295,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     }
 
     /// This handle will put no more items: later puts through it return
-    /// [`PutError::Closed`] with the item. Gets, and other handles, are unaffected.
+    /// [`PutError::Closed`] with the item. Other handles are unaffected, and so are gets
+    /// through this one (Python's `get` refuses after `close` too; here a closed handle can
+    /// still drain the queue).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
     }

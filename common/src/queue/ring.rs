@@ -553,6 +553,45 @@ mod tests {
         assert_eq!(ring.len(), 0);
     }
 
+    /// The scenario the atomic commit exists for, made deterministic: a process dies holding
+    /// the mutex with half a record copied into the ring (as a SIGKILL mid-`put` leaves it).
+    #[test]
+    fn a_writer_dying_with_the_mutex_held_loses_only_its_own_record() {
+        let ring = std::sync::Arc::new(Ring::new(MIN_CAPACITY * 4, None).unwrap());
+        ring.push(&record(b"before"), Deadline::Now).unwrap();
+        let mut writer = crate::Process::new({
+            let ring = std::sync::Arc::clone(&ring);
+            move || {
+                let Ok(held) = ring.lock(Deadline::Never) else {
+                    // SAFETY: ends the child at once; it owns nothing that needs cleanup.
+                    unsafe { libc::_exit(3) }
+                };
+                let produced = Cursor::unpack(ring.header().produced.load(Ordering::Relaxed));
+                ring.write_at(&held, produced.offset, &record(b"half-written")[..9]);
+                std::mem::forget(held);
+                // SAFETY: as above; exiting with the mutex held is the point of the test.
+                unsafe { libc::_exit(0) }
+            }
+        });
+        writer.start().unwrap();
+        writer.join_timeout(Duration::from_secs(10)).unwrap();
+
+        let mutex = &ring.header().mutex;
+        assert!(matches!(mutex.try_lock(), Ok(Acquired::OwnerDied { .. })));
+        // SAFETY: `try_lock` just acquired it.
+        unsafe { mutex.unlock() };
+        let mut out = Vec::new();
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        assert_eq!(out, b"before");
+        assert!(matches!(
+            ring.pop_into(&mut out, Deadline::Now),
+            Err(RingFailure::WouldBlock)
+        ));
+        ring.push(&record(b"after"), Deadline::Now).unwrap();
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        assert_eq!(out, b"after");
+    }
+
     #[test]
     fn a_full_ring_refuses_then_accepts_after_a_pop() {
         let ring = Ring::new(MIN_CAPACITY, None).unwrap();
