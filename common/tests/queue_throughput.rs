@@ -29,13 +29,13 @@ fn run(producers: u32, consumers: u32) -> f64 {
     let per_producer = messages / u64::from(producers);
     let per_consumer = messages / u64::from(consumers);
     let started = Instant::now();
-    let mut processes = Vec::new();
+    let mut processes = KillOnDrop(Vec::new());
     for consumer in 0..consumers {
         let queue = queue.clone();
         let mut process = mp::Process::new(move || {
             let mut sum = 0u64;
             for _ in 0..per_consumer {
-                match queue.get_timeout(Duration::from_secs(30)) {
+                match queue.get() {
                     Ok(message) => sum = sum.wrapping_add(message.seq),
                     Err(_) => std::process::exit(3),
                 }
@@ -44,7 +44,7 @@ fn run(producers: u32, consumers: u32) -> f64 {
         })
         .with_name(format!("consumer-{consumer}"));
         process.start().unwrap();
-        processes.push(process);
+        processes.0.push(process);
     }
     for producer in 0..producers {
         let queue = queue.clone();
@@ -57,12 +57,24 @@ fn run(producers: u32, consumers: u32) -> f64 {
         })
         .with_name(format!("producer-{producer}"));
         process.start().unwrap();
-        processes.push(process);
+        processes.0.push(process);
     }
-    for process in &mut processes {
+    for process in &mut processes.0 {
         process.join_timeout(Duration::from_secs(120)).unwrap();
     }
     messages as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Kills and reaps the processes if a join fails (consumers block in `get` without deadline).
+struct KillOnDrop(Vec<mp::Process>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for process in &mut self.0 {
+            let _ = process.kill();
+            let _ = process.join_timeout(Duration::from_secs(10));
+        }
+    }
 }
 
 #[test]
