@@ -279,6 +279,21 @@ fn a_byte_full_ring_makes_try_put_full_even_without_maxsize() {
 }
 
 #[test]
+fn an_item_wrapping_around_the_end_of_the_ring_arrives_intact() {
+    let queue: mp::Queue<Vec<u8>> = mp::Queue::builder().capacity_bytes(64).build().unwrap();
+    // Records take 4 + 1 + len bytes: 25 and 25 fill [0, 50); once the first is taken, the
+    // third (35 bytes) runs from 50 over the end to 21.
+    queue.try_put(vec![1; 20]).unwrap();
+    queue.try_put(vec![2; 20]).unwrap();
+    assert_eq!(queue.try_get().unwrap(), vec![1; 20]);
+    let wrapping: Vec<u8> = (0..30).collect();
+    queue.try_put(wrapping.clone()).unwrap();
+    assert_eq!(queue.try_get().unwrap(), vec![2; 20]);
+    assert_eq!(queue.try_get().unwrap(), wrapping);
+    assert!(queue.empty());
+}
+
+#[test]
 fn an_item_larger_than_the_ring_is_refused_at_once_with_the_item() {
     let queue: mp::Queue<Vec<u8>> = mp::Queue::builder().capacity_bytes(64).build().unwrap();
     let item = vec![9u8; 100];

@@ -101,8 +101,9 @@ use super::scratch;
 /// full, `put` waits until consumers make room, as a write to a full pipe does (Python's
 /// `Queue` instead grows a buffer in the producer without limit); [`try_put`](Self::try_put)
 /// returns [`PutError::Full`] with the item. An item larger than the whole ring could never
-/// fit: `put` returns [`PutError::TooLarge`] at once, never waits. Untouched pages of the ring
-/// cost no memory, so a large capacity is cheap when items are small.
+/// fit: `put` returns [`PutError::TooLarge`] at once, never waits. The ring's pages cost memory
+/// only once touched (and once for all processes), and an empty ring starts again at its
+/// beginning, so a large capacity is cheap while consumers keep up.
 ///
 /// # Closing and shutting down
 ///

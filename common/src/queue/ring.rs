@@ -39,8 +39,8 @@ pub(super) const RECORD_HEADER: usize = 4;
 pub(super) const MIN_CAPACITY: usize = 64;
 /// Largest accepted ring. Offsets are `u32`; 1 GiB also matches the codec's message limit.
 pub(super) const MAX_CAPACITY: usize = crate::codec::MAX_MESSAGE_BYTES;
-/// Ring size when none is given. Anonymous shared pages cost memory only once touched, so a
-/// queue that carries small items only ever touches a small part of it.
+/// Ring size when none is given. Anonymous shared pages cost memory only once touched, and an
+/// empty ring is rewound to its start, so a queue whose consumers keep up touches only a few.
 pub(super) const DEFAULT_CAPACITY: usize = 8 << 20;
 
 /// How many times `lock` retries a held mutex before sleeping on it.
@@ -381,10 +381,24 @@ impl Ring {
             if u64::from(items) < self.maxsize
                 && self.free_bytes(produced, consumed) >= record.len()
             {
-                self.write_at(&held, produced.offset, record);
+                let mut offset = produced.offset;
+                if items == 0 && offset != 0 {
+                    // Rewind an empty ring to its start, so a queue its consumers keep up with
+                    // reuses the same few (cached, resident) pages instead of sweeping the
+                    // whole ring. The consumers' cursor moves first: with equal counts the
+                    // ring is empty whatever the offsets, so dying between the two stores
+                    // leaves it consistent.
+                    let rewound = Cursor {
+                        offset: 0,
+                        count: consumed.count,
+                    };
+                    header.consumed.store(rewound.pack(), Ordering::Release);
+                    offset = 0;
+                }
+                self.write_at(&held, offset, record);
                 // The commit: one store publishes the whole record (see the module docs).
                 let next = Cursor {
-                    offset: ((produced.offset as usize + record.len()) % self.capacity()) as u32,
+                    offset: ((offset as usize + record.len()) % self.capacity()) as u32,
                     count: produced.count.wrapping_add(1),
                 };
                 header.produced.store(next.pack(), Ordering::Release);
@@ -544,13 +558,16 @@ mod tests {
     fn records_wrap_around_the_end() {
         let ring = Ring::new(MIN_CAPACITY, None).unwrap();
         let mut out = Vec::new();
-        for round in 0..50u8 {
-            let payload: Vec<u8> = (0..(round % 40)).map(|i| i ^ round).collect();
-            ring.push(&record(&payload), Deadline::Now).unwrap();
+        let payload = |round: u8| -> Vec<u8> { (0..(round % 25)).map(|i| i ^ round).collect() };
+        // One record always stays queued, so the ring is never empty and never rewound: the
+        // records march round it and wrap over its end.
+        ring.push(&record(&payload(0)), Deadline::Now).unwrap();
+        for round in 1..50u8 {
+            ring.push(&record(&payload(round)), Deadline::Now).unwrap();
             ring.pop_into(&mut out, Deadline::Now).unwrap();
-            assert_eq!(out, payload);
+            assert_eq!(out, payload(round - 1));
         }
-        assert_eq!(ring.len(), 0);
+        assert_eq!(ring.len(), 1);
     }
 
     /// The scenario the atomic commit exists for, made deterministic: a process dies holding
@@ -590,6 +607,32 @@ mod tests {
         ring.push(&record(b"after"), Deadline::Now).unwrap();
         ring.pop_into(&mut out, Deadline::Now).unwrap();
         assert_eq!(out, b"after");
+    }
+
+    #[test]
+    fn an_empty_ring_is_rewound_to_its_start() {
+        let ring = Ring::new(MIN_CAPACITY, None).unwrap();
+        let mut out = Vec::new();
+        ring.push(&record(b"one"), Deadline::Now).unwrap();
+        ring.push(&record(b"two"), Deadline::Now).unwrap();
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        // Not empty: the next record goes after "two".
+        ring.push(&record(b"three"), Deadline::Now).unwrap();
+        let produced = Cursor::unpack(ring.header().produced.load(Ordering::Relaxed));
+        assert_eq!(produced.offset as usize, 3 * RECORD_HEADER + 11);
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        assert_eq!(out, b"three");
+        // Empty: the next record starts the ring again.
+        ring.push(&record(b"four"), Deadline::Now).unwrap();
+        let consumed = Cursor::unpack(ring.header().consumed.load(Ordering::Relaxed));
+        let produced = Cursor::unpack(ring.header().produced.load(Ordering::Relaxed));
+        assert_eq!(
+            (consumed.offset, produced.offset),
+            (0, RECORD_HEADER as u32 + 4)
+        );
+        ring.pop_into(&mut out, Deadline::Now).unwrap();
+        assert_eq!(out, b"four");
     }
 
     #[test]
