@@ -752,3 +752,26 @@ proptest! {
         check_delivery(&sent, &[received]);
     }
 }
+
+/// An item type with no `Debug`: `PutError` must still be an error `?` can carry.
+#[derive(Serialize, Deserialize)]
+struct Opaque(u8);
+
+#[test]
+fn put_error_is_a_sendable_error_whatever_the_item_type() {
+    fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let queue: mp::Queue<Opaque> = mp::Queue::bounded(1).unwrap();
+    queue.try_put(Opaque(1)).unwrap();
+    let error = queue.try_put(Opaque(2)).unwrap_err();
+    is_error(&error);
+    assert_eq!(format!("{error:?}"), "Full(..)");
+    assert_eq!(error.into_inner().0, 2);
+}
+
+#[test]
+fn handles_are_send_and_sync_whatever_the_item_type() {
+    fn is_send_sync<Q: Send + Sync + Clone>() {}
+    // Items live as bytes in shared memory, never inside the handle.
+    is_send_sync::<mp::Queue<std::rc::Rc<u8>>>();
+    is_send_sync::<mp::JoinableQueue<std::rc::Rc<u8>>>();
+}

@@ -454,7 +454,7 @@ impl Ring {
         let used = capacity - self.free_bytes(produced, consumed);
         // Only a committed record can be here, so its length fits in the used bytes; the
         // clamp keeps even a corrupted length inside the ring (its decode then fails).
-        let len = (u32::from_le_bytes(prefix) as usize).min(used - RECORD_HEADER);
+        let len = (u32::from_le_bytes(prefix) as usize).min(used.saturating_sub(RECORD_HEADER));
         let payload_offset = ((consumed.offset as usize + RECORD_HEADER) % capacity) as u32;
         let (head, tail) = self.bytes_at(held, payload_offset, len);
         out.reserve(len);
