@@ -7,7 +7,7 @@
 //! atomically recovers silently).
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How a successful lock went.
@@ -116,8 +116,7 @@ impl RawMutex {
     fn finish(&self, code: libc::c_int) -> Result<Acquired, LockFailure> {
         match code {
             0 => {
-                self.owner_pid
-                    .store(std::process::id() as i32, Ordering::Relaxed);
+                self.owner_pid.store(current_pid(), Ordering::Relaxed);
                 self.depth.fetch_add(1, Ordering::Relaxed);
                 Ok(Acquired::Clean)
             }
@@ -126,8 +125,7 @@ impl RawMutex {
                 // SAFETY: we hold the mutex (EOWNERDEAD means it was acquired); marking it
                 // consistent is exactly what POSIX asks of the new owner.
                 unsafe { libc::pthread_mutex_consistent(self.raw()) };
-                self.owner_pid
-                    .store(std::process::id() as i32, Ordering::Relaxed);
+                self.owner_pid.store(current_pid(), Ordering::Relaxed);
                 // The dead holder's nesting died with it: glibc hands us the mutex locked once.
                 self.depth.store(1, Ordering::Relaxed);
                 Ok(Acquired::OwnerDied { pid })
@@ -181,6 +179,56 @@ impl RawMutex {
     pub(crate) fn owner_pid(&self) -> i32 {
         self.owner_pid.load(Ordering::Relaxed)
     }
+}
+
+/// This process's pid, 0 while not cached. `getpid` is a system call (glibc stopped caching
+/// it in 2.25) and every lock records its owner, so we cache it once an atfork handler is in
+/// place to forget it in a forked child, which has a new pid.
+static CACHED_PID: AtomicI32 = AtomicI32::new(0);
+
+/// Whether that handler is registered: one of the `PID_HANDLER_*` states.
+static PID_HANDLER: AtomicU8 = AtomicU8::new(PID_HANDLER_NONE);
+const PID_HANDLER_NONE: u8 = 0;
+/// Some thread is registering it. Nobody waits for that thread: a child forked meanwhile
+/// would wait forever (the registering thread does not exist in the child).
+const PID_HANDLER_REGISTERING: u8 = 1;
+const PID_HANDLER_READY: u8 = 2;
+/// Registration failed (ENOMEM): never cache, a stale pid would name the wrong owner.
+const PID_HANDLER_FAILED: u8 = 3;
+
+extern "C" fn forget_pid_in_child() {
+    CACHED_PID.store(0, Ordering::Relaxed);
+}
+
+fn current_pid() -> i32 {
+    let cached = CACHED_PID.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    if PID_HANDLER
+        .compare_exchange(
+            PID_HANDLER_NONE,
+            PID_HANDLER_REGISTERING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        )
+        .is_ok()
+    {
+        // SAFETY: registers a child-side handler that only stores to an atomic, which is
+        // async-signal-safe, as a handler run in a forked child must be.
+        let code = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) };
+        let state = if code == 0 {
+            PID_HANDLER_READY
+        } else {
+            PID_HANDLER_FAILED
+        };
+        PID_HANDLER.store(state, Ordering::Release);
+    }
+    let pid = std::process::id() as i32;
+    if PID_HANDLER.load(Ordering::Acquire) == PID_HANDLER_READY {
+        CACHED_PID.store(pid, Ordering::Relaxed);
+    }
+    pid
 }
 
 fn realtime_deadline(timeout: Duration) -> libc::timespec {
