@@ -710,3 +710,57 @@ fn a_pool_can_be_shared_by_threads() {
     assert_eq!(all, (0..400).map(square).collect::<Vec<_>>());
     join_with_deadline(&pool);
 }
+
+#[test]
+fn a_pool_is_refused_in_a_forked_child() {
+    let pool = Arc::new(Pool::new(1).unwrap());
+    let mut child = multiprocessing::Process::new({
+        let pool = Arc::clone(&pool);
+        move || {
+            let refused = matches!(pool.apply(square, 2), Err(PoolError::NotOwner { .. }))
+                && matches!(pool.join(), Err(PoolError::NotOwner { .. }));
+            std::process::exit(if refused { 0 } else { 9 });
+        }
+    });
+    child.start().unwrap();
+    let outcome = child.join_timeout(DEADLINE);
+    let _ = child.kill();
+    outcome.expect("the child's copy of the pool refused to work");
+    // The parent's pool is unaffected.
+    assert_eq!(pool.apply(square, 3).unwrap(), 9);
+    join_with_deadline(&pool);
+}
+
+#[test]
+fn a_pool_whose_owner_exits_without_cleanup_leaves_no_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pids");
+    let mut child = multiprocessing::Process::new({
+        let path = path.clone();
+        move || {
+            let Ok(pool) = Pool::new(2) else {
+                std::process::exit(9);
+            };
+            let pids: Vec<String> = pool_pids(&pool).iter().map(u32::to_string).collect();
+            let _ = std::fs::write(&path, pids.join(" "));
+            // Leaves without dropping the pool: its processes must notice on their own.
+            std::process::exit(0);
+        }
+    });
+    child.start().unwrap();
+    let outcome = child.join_timeout(DEADLINE);
+    let _ = child.kill();
+    outcome.expect("the child made a pool");
+    let pids: Vec<u32> = std::fs::read_to_string(&path)
+        .unwrap()
+        .split_whitespace()
+        .map(|pid| pid.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3);
+    for pid in pids {
+        assert!(
+            eventually(|| is_gone(pid)),
+            "process {pid} outlived its pool's owner"
+        );
+    }
+}

@@ -224,9 +224,12 @@ impl<R> Iterator for Imap<R> {
     }
 }
 
+/// A finished chunk: its index and its values (or its error).
+type ChunkOutcome<R> = (usize, Result<Vec<R>, PoolError>);
+
 /// The result thread's side of an [`ImapUnordered`].
 pub(crate) struct UnorderedSink<R> {
-    sender: Mutex<Sender<(usize, Result<Vec<R>, PoolError>)>>,
+    sender: Mutex<Sender<ChunkOutcome<R>>>,
 }
 
 impl<R: DeserializeOwned + Send> PartSink for UnorderedSink<R> {
@@ -240,7 +243,7 @@ impl<R: DeserializeOwned + Send> PartSink for UnorderedSink<R> {
 /// Results of [`Pool::imap_unordered`](crate::Pool::imap_unordered) in the order they
 /// finish. Every input yields exactly one item (its result, or its task's error).
 pub struct ImapUnordered<R> {
-    receiver: Receiver<(usize, Result<Vec<R>, PoolError>)>,
+    receiver: Receiver<ChunkOutcome<R>>,
     chunk_lens: Vec<usize>,
     chunks_left: usize,
     current: VecDeque<Result<R, PoolError>>,

@@ -158,7 +158,7 @@ fn default_chunksize(items: usize, processes: usize) -> usize {
 /// of the one each is running, reads their results, and runs the callbacks.
 ///
 /// **Callbacks** (`callback`, `error_callback`) run in this process, on the pool's result
-/// thread, as in Python: one at a time, in the order tasks finish, each task's exactly once
+/// thread (named `pool-results`), as in Python: one at a time, in the order tasks finish, each task's exactly once
 /// (its `callback` on success, its `error_callback` on any failure, including a dead worker
 /// or `terminate`). A callback should be quick: while it runs no other result is handled.
 /// Blocking on the same pool from a callback (`get`, `apply`, `map`, `join`) would wait for
@@ -553,7 +553,8 @@ impl Pool {
     }
 
     /// Results of `f` over `items` in input order, each as soon as it (and those before it)
-    /// is ready, as Python's `imap` (chunksize 1).
+    /// is ready, as Python's `imap` (chunksize 1). The inputs are all taken and queued now
+    /// (as Python's task handler does); the results are what comes lazily.
     ///
     /// ```
     /// use multiprocessing as mp;

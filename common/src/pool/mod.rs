@@ -14,8 +14,8 @@ mod progress;
 mod scope;
 pub(crate) mod service;
 mod shared;
-mod task;
-mod wire;
+pub(crate) mod task;
+pub(crate) mod wire;
 mod worker;
 
 pub use async_result::AsyncResult;

@@ -91,7 +91,7 @@ pub(crate) fn assert_captures_nothing<F>() {
 /// # Safety
 ///
 /// A value of `F` must have existed (the type is inhabited): the submitter had one.
-unsafe fn conjure<F: Copy>() -> F {
+pub(crate) unsafe fn conjure<F: Copy>() -> F {
     assert_captures_nothing::<F>();
     // SAFETY: This is safe because: [1] `F` is zero-sized, so reading it reads no bytes and a
     // dangling, aligned, non-null pointer is valid for the read; [2] `F` is inhabited (the
