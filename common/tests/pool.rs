@@ -764,3 +764,23 @@ fn a_pool_whose_owner_exits_without_cleanup_leaves_no_process() {
         );
     }
 }
+
+fn reversed(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.reverse();
+    bytes
+}
+
+#[test]
+fn large_arguments_and_results_cross_intact() {
+    let pool = Pool::new(2).unwrap();
+    let big: Vec<u8> = (0..2 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut expected = big.clone();
+    expected.reverse();
+    let pending: Vec<_> = (0..3)
+        .map(|_| pool.apply_async(reversed, big.clone()).unwrap())
+        .collect();
+    for result in pending {
+        assert_eq!(result.get_timeout(DEADLINE).unwrap(), expected);
+    }
+    join_with_deadline(&pool);
+}
