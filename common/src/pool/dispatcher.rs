@@ -290,7 +290,7 @@ impl Dispatcher {
             // Only EINVAL/ENOMEM: nothing to do but avoid a busy loop.
             std::thread::sleep(Duration::from_millis(1));
         }
-        self.shared.woke();
+        self.shared.woke(fds[0].revents != 0);
         if fds[1].revents != 0 {
             self.handle_control();
         }

@@ -13,7 +13,9 @@ use super::chunked::{Imap, ImapUnordered, MapSink, ordered, unordered};
 use super::dispatcher::Dispatcher;
 use super::scope::ScopeToken;
 use super::service::panic_message;
-use super::shared::{Completion, Lifecycle, Outcome, PartSink, Shared, Task, on_result_thread_of};
+use super::shared::{
+    Completion, FinishOnExit, Lifecycle, Outcome, PartSink, Shared, Task, on_result_thread_of,
+};
 use super::task::{
     Trampoline, assert_captures_nothing, run_chunk, run_one, run_star_chunk, trampoline_address,
 };
@@ -211,9 +213,15 @@ impl Pool {
         // Forks the fork server: this must come before the pool's thread exists.
         let dispatcher = Dispatcher::start(Arc::clone(&shared), processes)?;
         let fork_server_pid = dispatcher.fork_server_pid();
+        let finish = FinishOnExit(Arc::clone(&shared));
         let result_thread = std::thread::Builder::new()
             .name("pool-results".to_owned())
-            .spawn(move || dispatcher.run())
+            .spawn(move || {
+                // Declared first, dropped last: after `run` has dropped the dispatcher (and
+                // reaped the fork server), even if it unwinds.
+                let _finish = finish;
+                dispatcher.run();
+            })
             .map_err(spawn_error)?;
         Ok(Self {
             shared,

@@ -239,11 +239,11 @@ impl Shared {
         idle
     }
 
-    /// After the poll: drains the wake-up pipe.
-    pub(crate) fn woke(&self) {
+    /// After the poll: awake again; drains the wake-up pipe if it was `readable`.
+    pub(crate) fn woke(&self, readable: bool) {
         self.asleep.store(false, Ordering::SeqCst);
         let mut sink = [0u8; 64];
-        while let Ok(n) = nix::unistd::read(&self.wake_read, &mut sink) {
+        while readable && let Ok(n) = nix::unistd::read(&self.wake_read, &mut sink) {
             if n < sink.len() {
                 break;
             }
@@ -252,5 +252,23 @@ impl Shared {
 
     pub(crate) fn wake_fd(&self) -> i32 {
         self.wake_read.as_raw_fd()
+    }
+}
+
+/// Marks the pool finished when the result thread ends, however it ends: should it ever
+/// panic (a bug), `join` and `drop` still return instead of waiting forever, and tasks
+/// still queued fail with [`PoolError::Lost`] (their slots' writers are dropped).
+pub(crate) struct FinishOnExit(pub(crate) Arc<Shared>);
+
+impl Drop for FinishOnExit {
+    fn drop(&mut self) {
+        let leftovers = {
+            let mut inbox = self.0.inbox();
+            inbox.lifecycle = Lifecycle::Finished;
+            inbox.worker_pids.clear();
+            std::mem::take(&mut inbox.tasks)
+        };
+        drop(leftovers);
+        self.0.finished.notify_all();
     }
 }

@@ -1,7 +1,7 @@
 //! The pool's messages and how they travel: length-prefixed frames on one stream socket per
 //! worker, and small datagrams on the fork server's control socket.
 //!
-//! This does not use the library's `Connection` (the typed channel behind [`Pipe`]) on
+//! This does not use the library's `Connection` (the typed channel behind `Pipe`) on
 //! purpose:
 //! - the fork server hands each worker's socket to the parent with `SCM_RIGHTS`, which needs
 //!   `sendmsg`/`recvmsg` on a `SOCK_SEQPACKET` socket, not a typed byte stream;
@@ -11,8 +11,6 @@
 //!   socket did not take. A blocking typed `recv`/`send` cannot do either;
 //! - a task frame is built once in the submitting thread and may be sent twice (to a
 //!   replacement worker) without encoding it again.
-//!
-//! [`Pipe`]: crate::Pipe
 //!
 //! ## Frames on a worker socket
 //!
