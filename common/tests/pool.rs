@@ -542,9 +542,8 @@ fn zero_chunksize_is_an_error() {
 fn a_result_that_cannot_be_serialised_fails_that_task() {
     let pool = Pool::new(1).unwrap();
     match pool.apply(unserialisable, ()) {
-        Err(PoolError::ResultEncode { message }) => {
-            assert!(message.contains("serialis") || !message.is_empty());
-        }
+        // postcard keeps only the kind of a custom serde error, not its text.
+        Err(PoolError::ResultEncode { message }) => assert!(message.contains("Serialization")),
         other => panic!("expected a serialisation error, got {other:?}"),
     }
     assert_eq!(pool.apply(square, 4).unwrap(), 16);
