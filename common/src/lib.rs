@@ -34,7 +34,9 @@
 
 pub mod codec;
 mod errors;
+mod manager;
 mod pipe;
+mod pool;
 mod process;
 mod queue;
 mod shared;
@@ -43,7 +45,9 @@ mod sys;
 mod timer;
 
 pub use errors::*;
+pub use manager::*;
 pub use pipe::*;
+pub use pool::*;
 pub use process::{
     CurrentProcess, ExitStatus, PANIC_EXIT_CODE, Process, cpu_count, current_process,
 };
