@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use wait_timeout::ChildExt;
+
 use multiprocessing::{ExitStatus, Process, ProcessError, Signal, current_process};
 
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -221,4 +223,45 @@ fn many_children_run_at_once() {
     for child in &mut children {
         child.0.join_timeout(DEADLINE).expect("join");
     }
+}
+
+/// Set in the re-executed test binary: run the printing child instead of checking it.
+const PRINT_MODE: &str = "MP_TEST_CHILD_PRINTS";
+
+#[test]
+fn println_in_a_child_reaches_the_terminal() {
+    if std::env::var_os(PRINT_MODE).is_some() {
+        // Inside the re-executed binary, under --nocapture: stdout is the real fd 1.
+        println!("parent before fork");
+        let mut child = started(Process::new(|| println!("hello from the child")));
+        child.0.join_timeout(DEADLINE).expect("child");
+        return;
+    }
+    // Re-run this very test in a fresh process with --nocapture, as a student would, and
+    // read what reached its stdout.
+    let mut rerun = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "println_in_a_child_reaches_the_terminal", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(PRINT_MODE, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("re-run the test binary");
+    let status = match rerun.wait_timeout(DEADLINE).expect("wait") {
+        Some(status) => status,
+        None => {
+            let _ = rerun.kill();
+            let _ = rerun.wait();
+            panic!("the re-run test binary hung");
+        }
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut rerun.stdout.take().expect("piped"), &mut stdout)
+        .expect("read stdout");
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.contains("hello from the child"), "{stdout}");
+    assert_eq!(
+        stdout.matches("parent before fork").count(),
+        1,
+        "the parent's buffered output was printed twice: {stdout}"
+    );
 }
