@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -384,6 +383,49 @@ fn a_close_is_seen_although_a_bystander_holds_copies_of_the_end() {
     bystander.join().unwrap();
 }
 
+/// The child holds a copy of the parent's read end (inherited at fork), so the kernel never
+/// reports a broken pipe: only the hang-up on the link can stop a send waiting for room.
+#[test]
+fn a_sender_waiting_on_a_full_pipe_is_released_when_the_receiver_closes() {
+    let _one = one_at_a_time();
+    let (mut receiver, mut sender) = Pipe::one_way::<Vec<u8>>().unwrap();
+    let mut child = Child::start(move || {
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            match sender.send(&chunk) {
+                Ok(()) => {}
+                Err(SendError::Closed) => return,
+                Err(_) => exit_child(3),
+            }
+        }
+    });
+    assert_eq!(receiver.recv_timeout(DEADLINE).unwrap().len(), 64 * 1024);
+    drop(receiver);
+    child.join().expect("the child's send failed with Closed");
+}
+
+#[test]
+fn a_connection_waiting_on_a_full_pipe_is_released_when_the_peer_closes() {
+    let _one = one_at_a_time();
+    let (mut parent_end, mut child_end) = Pipe::new::<Vec<u8>>().unwrap();
+    let mut child = Child::start(move || {
+        let chunk = vec![0u8; 64 * 1024];
+        loop {
+            match child_end.send_bytes(&chunk) {
+                Ok(()) => {}
+                Err(SendError::Closed) => return,
+                Err(_) => exit_child(3),
+            }
+        }
+    });
+    assert_eq!(
+        parent_end.recv_bytes_timeout(DEADLINE).unwrap().len(),
+        64 * 1024
+    );
+    parent_end.close();
+    child.join().expect("the child's send failed with Closed");
+}
+
 #[test]
 fn sending_to_a_closed_peer_is_an_error_not_a_signal() {
     let _one = one_at_a_time();
@@ -478,9 +520,14 @@ fn sixteen_mib_messages_go_over_a_one_way_pipe() {
 // Bad streams (no child needed: a raw socket or pipe plays the misbehaving peer)
 // ---------------------------------------------------------------------------------------------
 
-fn raw_duplex<T>() -> (Connection<T>, UnixStream) {
-    let (ours, theirs) = UnixStream::pair().unwrap();
-    (Connection::from(ours), theirs)
+/// A connection over plain pipes, and the raw write end of its incoming pipe.
+fn raw_duplex<T>() -> (Connection<T>, std::fs::File) {
+    let (incoming, raw) = nix::unistd::pipe().unwrap();
+    let (_, outgoing) = nix::unistd::pipe().unwrap();
+    (
+        Connection::from_fds(incoming, outgoing),
+        std::fs::File::from(raw),
+    )
 }
 
 fn raw_one_way<T>() -> (PipeReceiver<T>, std::fs::File) {
@@ -683,13 +730,11 @@ fn a_message_half_received_at_the_deadline_is_finished_by_the_next_receive() {
 }
 
 #[test]
-fn ends_can_be_wrapped_around_descriptors_and_expose_them() {
-    use std::os::fd::{AsFd, AsRawFd};
+fn ends_can_be_made_from_descriptors_made_elsewhere() {
     let _one = one_at_a_time();
     let (read_end, write_end): (OwnedFd, OwnedFd) = nix::unistd::pipe().unwrap();
     let mut sender = PipeSender::<String>::from(write_end);
     let mut receiver = PipeReceiver::<String>::from(read_end);
-    assert!(sender.as_raw_fd() >= 0 && receiver.as_fd().as_raw_fd() >= 0);
     sender
         .send(&"through a pipe from elsewhere".to_owned())
         .unwrap();
@@ -700,6 +745,22 @@ fn ends_can_be_wrapped_around_descriptors_and_expose_them() {
     );
     assert!(matches!(
         receiver.recv_timeout(DEADLINE),
+        Err(RecvError::Closed)
+    ));
+
+    // A connection over one socket, both ways.
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let ours_too = ours.try_clone().unwrap();
+    let (theirs, theirs_too) = (theirs.try_clone().unwrap(), theirs);
+    let mut near = Connection::<u32>::from_fds(ours.into(), ours_too.into());
+    let mut far = Connection::<u32>::from_fds(theirs.into(), theirs_too.into());
+    near.send(&1).unwrap();
+    assert_eq!(far.recv_timeout(DEADLINE).unwrap(), 1);
+    far.send(&2).unwrap();
+    assert_eq!(near.recv_timeout(DEADLINE).unwrap(), 2);
+    drop(far);
+    assert!(matches!(
+        near.recv_timeout(DEADLINE),
         Err(RecvError::Closed)
     ));
 }

@@ -2,14 +2,14 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, Transport};
+use super::fd_io::{Deadline, Fds};
+use super::peer_link::PeerLink;
 use super::reader::FrameReader;
 use super::writer::FrameWriter;
 use crate::codec::MAX_MESSAGE_BYTES;
@@ -18,7 +18,7 @@ use crate::process::discarding_fork_copy;
 
 /// One end of a two-way pipe: sends `Tx` messages and receives `Rx` ones (the same type
 /// unless told otherwise). Made by [`Pipe::new`](crate::Pipe::new) or
-/// [`Pipe::duplex`](crate::Pipe::duplex), over a unix socket pair.
+/// [`Pipe::duplex`](crate::Pipe::duplex).
 ///
 /// Create the pipe before [`Process::start`](crate::Process::start) and move one end into the
 /// child's closure; each process keeps the end it uses.
@@ -47,14 +47,14 @@ use crate::process::discarding_fork_copy;
 ///
 /// ## Closing
 ///
-/// [`close`](Self::close), or dropping the end, tells the other end, whose receives then
-/// return [`RecvError::Closed`] once it has taken the messages sent before, and whose sends
-/// fail with [`SendError::Closed`]. That holds even if a copy of this end's file descriptor
-/// lives on in some other forked process (`fork` copies them all): the close is sent in the
-/// stream and the socket is shut down, not merely this process's descriptor closed. A process
-/// that dies without closing (killed by SIGKILL) is noticed once no process holds a copy of
-/// its end. (When [`Process::start`](crate::Process::start) drops the parent's copy of a
-/// closure the child now owns, the ends in it are only released, not closed for the child.)
+/// [`close`](Self::close), or dropping the end, tells the other end: its receives return
+/// [`RecvError::Closed`] once it has taken the messages sent before, and a send of its that
+/// finds the pipe full fails with [`SendError::Closed`] instead of waiting. That holds even
+/// if copies of this end's descriptors live on in other forked processes (`fork` copies them
+/// all); see [`Pipe`](crate::Pipe#ends-and-fork). A process that dies without closing
+/// (SIGKILL) is noticed once no process holds a copy of its end. (When
+/// [`Process::start`](crate::Process::start) drops the parent's copy of a closure the child
+/// now owns, the ends in it are only released, not closed for the child.)
 ///
 /// ## Limits
 ///
@@ -62,7 +62,9 @@ use crate::process::discarding_fork_copy;
 /// is refused by `send` and, when it comes in, reported by `recv` as
 /// [`RecvError::TooLarge`] without allocating for it.
 pub struct Connection<Tx, Rx = Tx> {
-    fd: OwnedFd,
+    incoming: OwnedFd,
+    outgoing: OwnedFd,
+    link: Option<PeerLink>,
     reader: FrameReader,
     writer: FrameWriter,
     messages: PhantomData<fn(Tx) -> Rx>,
@@ -71,20 +73,32 @@ pub struct Connection<Tx, Rx = Tx> {
 impl<Tx, Rx> fmt::Debug for Connection<Tx, Rx> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("incoming", &self.incoming.as_raw_fd())
+            .field("outgoing", &self.outgoing.as_raw_fd())
             .field("max_message_bytes", &self.reader.max_message_bytes())
             .finish_non_exhaustive()
     }
 }
 
 impl<Tx, Rx> Connection<Tx, Rx> {
-    /// Wraps one end of a connected unix stream socket. The other end must be a `Connection`
-    /// too (or speak its framing).
-    fn from_socket(fd: OwnedFd) -> Self {
+    pub(crate) fn linked(incoming: OwnedFd, outgoing: OwnedFd, link: PeerLink) -> Self {
+        let mut connection = Self::from_fds(incoming, outgoing);
+        connection.link = Some(link);
+        connection
+    }
+
+    /// A connection over two descriptors made elsewhere: it reads frames from `incoming` and
+    /// writes them to `outgoing` (the two may be `dup`s of one socket). The other side must
+    /// write and read this library's frames. Such a connection learns that its peer closed
+    /// from the close frame or the kernel's end-of-file only; ends made by
+    /// [`Pipe`](crate::Pipe) also have a link that works despite `fork`'s copies.
+    pub fn from_fds(incoming: OwnedFd, outgoing: OwnedFd) -> Self {
         Self {
-            fd,
+            incoming,
+            outgoing,
+            link: None,
             reader: FrameReader::new(MAX_MESSAGE_BYTES),
-            writer: FrameWriter::new(Transport::Socket, MAX_MESSAGE_BYTES),
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES),
             messages: PhantomData,
         }
     }
@@ -107,12 +121,14 @@ impl<Tx, Rx> Connection<Tx, Rx> {
         if self.reader.peer_closed() {
             return Err(SendError::Closed);
         }
-        self.writer.send_bytes(self.fd.as_fd(), bytes)
+        let fds = Fds::of(&self.outgoing, self.link.as_ref());
+        self.writer.send_bytes(fds, bytes)
     }
 
     /// Receives one message as raw bytes, as Python's `recv_bytes`; blocks until one comes.
     pub fn recv_bytes(&mut self) -> Result<Vec<u8>, RecvError> {
-        let received = self.reader.recv_bytes(self.fd.as_fd(), Deadline::Never)?;
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        let received = self.reader.recv_bytes(fds, Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -121,9 +137,8 @@ impl<Tx, Rx> Connection<Tx, Rx> {
 
     /// [`recv_bytes`](Self::recv_bytes), waiting at most `timeout`.
     pub fn recv_bytes_timeout(&mut self, timeout: Duration) -> Result<Vec<u8>, RecvError> {
-        let received = self
-            .reader
-            .recv_bytes(self.fd.as_fd(), Deadline::after(timeout))?;
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        let received = self.reader.recv_bytes(fds, Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
@@ -131,7 +146,8 @@ impl<Tx, Rx> Connection<Tx, Rx> {
     /// closed, so `recv` returns at once with [`RecvError::Closed`]), as Python's `poll`.
     /// `Duration::ZERO` only looks.
     pub fn poll(&mut self, timeout: Duration) -> Result<bool, RecvError> {
-        self.reader.poll(self.fd.as_fd(), Deadline::after(timeout))
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        self.reader.poll(fds, Deadline::after(timeout))
     }
 
     /// Closes this end; the other end sees [`RecvError::Closed`] after the messages already
@@ -146,14 +162,16 @@ impl<Tx: Serialize, Rx> Connection<Tx, Rx> {
         if self.reader.peer_closed() {
             return Err(SendError::Closed);
         }
-        self.writer.send_value(self.fd.as_fd(), message)
+        let fds = Fds::of(&self.outgoing, self.link.as_ref());
+        self.writer.send_value(fds, message)
     }
 }
 
 impl<Tx, Rx: DeserializeOwned> Connection<Tx, Rx> {
     /// Receives one message; blocks until one comes or the other end closes.
     pub fn recv(&mut self) -> Result<Rx, RecvError> {
-        let received = self.reader.recv_value(self.fd.as_fd(), Deadline::Never)?;
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        let received = self.reader.recv_value(fds, Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -163,46 +181,28 @@ impl<Tx, Rx: DeserializeOwned> Connection<Tx, Rx> {
     /// [`recv`](Self::recv), waiting at most `timeout`; then [`RecvError::Timeout`]. A message
     /// partly received by then is kept and finished by the next receive.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Rx, RecvError> {
-        let received = self
-            .reader
-            .recv_value(self.fd.as_fd(), Deadline::after(timeout))?;
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        let received = self.reader.recv_value(fds, Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// A message if one is ready now, `None` if not.
     pub fn try_recv(&mut self) -> Result<Option<Rx>, RecvError> {
-        self.reader
-            .recv_value(self.fd.as_fd(), Deadline::At(Instant::now()))
-    }
-}
-
-/// Wraps one end of a connected unix stream socket, e.g. from [`UnixStream::pair`]. The other
-/// end must be a `Connection` too (or write its framing).
-impl<Tx, Rx> From<UnixStream> for Connection<Tx, Rx> {
-    fn from(stream: UnixStream) -> Self {
-        Self::from_socket(stream.into())
-    }
-}
-
-/// The socket, e.g. to wait on several connections with `poll(2)`. Reading or writing it
-/// directly would break the framing.
-impl<Tx, Rx> AsFd for Connection<Tx, Rx> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl<Tx, Rx> AsRawFd for Connection<Tx, Rx> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        let fds = Fds::of(&self.incoming, self.link.as_ref());
+        self.reader.recv_value(fds, Deadline::At(Instant::now()))
     }
 }
 
 impl<Tx, Rx> Drop for Connection<Tx, Rx> {
     fn drop(&mut self) {
         // The child that took this end over after fork is still using it.
-        if !discarding_fork_copy() {
-            self.writer.announce_close(self.fd.as_fd());
+        if discarding_fork_copy() {
+            return;
+        }
+        self.writer
+            .write_close_frame(Fds::of(&self.outgoing, self.link.as_ref()));
+        if let Some(link) = &self.link {
+            link.hang_up();
         }
     }
 }

@@ -5,6 +5,7 @@ mod fd_io;
 mod frame;
 mod one_way;
 mod open;
+mod peer_link;
 mod reader;
 mod sigpipe;
 mod writer;

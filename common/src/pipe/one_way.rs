@@ -3,15 +3,15 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, Transport};
+use super::fd_io::{Deadline, Fds};
+use super::peer_link::PeerLink;
 use super::reader::FrameReader;
-use super::sigpipe::SigpipeDefence;
 use super::writer::FrameWriter;
 use crate::codec::MAX_MESSAGE_BYTES;
 use crate::errors::{RecvError, SendError};
@@ -38,10 +38,12 @@ use crate::process::discarding_fork_copy;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Dropping a receiver only closes its descriptor: a pipe has no way back to tell the sender,
-/// whose sends fail with [`SendError::Closed`] once no process holds a copy of this end.
+/// Closing or dropping it tells the sender, whose sends fail with [`SendError::Closed`]
+/// from the moment the pipe is full (rather than wait forever), or at once when no process
+/// holds a copy of this end any more.
 pub struct PipeReceiver<T> {
-    fd: OwnedFd,
+    pipe: OwnedFd,
+    link: Option<PeerLink>,
     reader: FrameReader,
     messages: PhantomData<fn() -> T>,
 }
@@ -63,17 +65,19 @@ pub struct PipeReceiver<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Closing or dropping it sends a close mark after its messages, so the receiver sees
-/// [`RecvError::Closed`] even when forked processes still hold copies of this descriptor
-/// (unless the pipe is full at that moment: closing never blocks, and the receiver then sees
-/// the end once every copy is closed).
+/// Closing or dropping it lets the receiver see [`RecvError::Closed`] after the messages
+/// already sent, even while forked processes hold copies of this end.
 ///
-/// Writes to a pipe whose reader is gone raise SIGPIPE. This end never lets it kill the
+/// Writing to a pipe whose reader is gone raises SIGPIPE. This end never lets it kill the
 /// process: if SIGPIPE is ignored when the end is made (Rust programs ignore it from startup,
 /// and forked children inherit that), a plain write reports `EPIPE`; otherwise SIGPIPE is
 /// blocked in the writing thread around each write and the one it raised is discarded.
+/// [`Connection`] does the same.
+///
+/// [`Connection`]: crate::Connection
 pub struct PipeSender<T> {
-    fd: OwnedFd,
+    pipe: OwnedFd,
+    link: Option<PeerLink>,
     writer: FrameWriter,
     messages: PhantomData<fn(T)>,
 }
@@ -81,7 +85,7 @@ pub struct PipeSender<T> {
 impl<T> fmt::Debug for PipeReceiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipeReceiver")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("pipe", &self.pipe.as_raw_fd())
             .field("max_message_bytes", &self.reader.max_message_bytes())
             .finish_non_exhaustive()
     }
@@ -90,13 +94,19 @@ impl<T> fmt::Debug for PipeReceiver<T> {
 impl<T> fmt::Debug for PipeSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipeSender")
-            .field("fd", &self.fd.as_raw_fd())
+            .field("pipe", &self.pipe.as_raw_fd())
             .field("max_message_bytes", &self.writer.max_message_bytes())
             .finish_non_exhaustive()
     }
 }
 
 impl<T> PipeReceiver<T> {
+    pub(crate) fn linked(pipe: OwnedFd, link: PeerLink) -> Self {
+        let mut receiver = Self::from(pipe);
+        receiver.link = Some(link);
+        receiver
+    }
+
     /// Sets the largest message, in encoded bytes, this end accepts.
     pub fn with_max_message_bytes(mut self, max: usize) -> Self {
         self.reader.set_max_message_bytes(max);
@@ -110,7 +120,8 @@ impl<T> PipeReceiver<T> {
 
     /// Receives one message as raw bytes (sent by [`PipeSender::send_bytes`]).
     pub fn recv_bytes(&mut self) -> Result<Vec<u8>, RecvError> {
-        let received = self.reader.recv_bytes(self.fd.as_fd(), Deadline::Never)?;
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        let received = self.reader.recv_bytes(fds, Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -119,16 +130,16 @@ impl<T> PipeReceiver<T> {
 
     /// [`recv_bytes`](Self::recv_bytes), waiting at most `timeout`.
     pub fn recv_bytes_timeout(&mut self, timeout: Duration) -> Result<Vec<u8>, RecvError> {
-        let received = self
-            .reader
-            .recv_bytes(self.fd.as_fd(), Deadline::after(timeout))?;
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        let received = self.reader.recv_bytes(fds, Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// Waits at most `timeout`; true if a message is ready (or the sender has closed, so
     /// `recv` returns at once). `Duration::ZERO` only looks.
     pub fn poll(&mut self, timeout: Duration) -> Result<bool, RecvError> {
-        self.reader.poll(self.fd.as_fd(), Deadline::after(timeout))
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        self.reader.poll(fds, Deadline::after(timeout))
     }
 
     /// Closes this end (the same as dropping it).
@@ -138,7 +149,8 @@ impl<T> PipeReceiver<T> {
 impl<T: DeserializeOwned> PipeReceiver<T> {
     /// Receives one message; blocks until one comes or the sender closes.
     pub fn recv(&mut self) -> Result<T, RecvError> {
-        let received = self.reader.recv_value(self.fd.as_fd(), Deadline::Never)?;
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        let received = self.reader.recv_value(fds, Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -148,20 +160,25 @@ impl<T: DeserializeOwned> PipeReceiver<T> {
     /// [`recv`](Self::recv), waiting at most `timeout`; then [`RecvError::Timeout`]. A message
     /// partly received by then is kept and finished by the next receive.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvError> {
-        let received = self
-            .reader
-            .recv_value(self.fd.as_fd(), Deadline::after(timeout))?;
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        let received = self.reader.recv_value(fds, Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// A message if one is ready now, `None` if not.
     pub fn try_recv(&mut self) -> Result<Option<T>, RecvError> {
-        self.reader
-            .recv_value(self.fd.as_fd(), Deadline::At(Instant::now()))
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        self.reader.recv_value(fds, Deadline::At(Instant::now()))
     }
 }
 
 impl<T> PipeSender<T> {
+    pub(crate) fn linked(pipe: OwnedFd, link: PeerLink) -> Self {
+        let mut sender = Self::from(pipe);
+        sender.link = Some(link);
+        sender
+    }
+
     /// Sets the largest message, in encoded bytes, this end sends.
     pub fn with_max_message_bytes(mut self, max: usize) -> Self {
         self.writer.set_max_message_bytes(max);
@@ -176,7 +193,8 @@ impl<T> PipeSender<T> {
     /// Sends `bytes` as one message, without serde (received with
     /// [`PipeReceiver::recv_bytes`]).
     pub fn send_bytes(&mut self, bytes: &[u8]) -> Result<(), SendError> {
-        self.writer.send_bytes(self.fd.as_fd(), bytes)
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        self.writer.send_bytes(fds, bytes)
     }
 
     /// Closes this end; the receiver sees [`RecvError::Closed`] after the messages already
@@ -187,63 +205,102 @@ impl<T> PipeSender<T> {
 impl<T: Serialize> PipeSender<T> {
     /// Sends one message; blocks only while the pipe's buffer is full.
     pub fn send(&mut self, message: &T) -> Result<(), SendError> {
-        self.writer.send_value(self.fd.as_fd(), message)
+        let fds = Fds::of(&self.pipe, self.link.as_ref());
+        self.writer.send_value(fds, message)
     }
 }
 
-/// Reads frames from any readable descriptor: the read end of a pipe, a socket, a FIFO.
+/// Reads frames from a descriptor made elsewhere: the read end of a pipe, a FIFO, a socket.
+/// Without the link that [`Pipe::one_way`](crate::Pipe::one_way) sets up, it learns that the
+/// sender closed from the close frame or the kernel's end-of-file only.
 impl<T> From<OwnedFd> for PipeReceiver<T> {
-    fn from(fd: OwnedFd) -> Self {
+    fn from(pipe: OwnedFd) -> Self {
         Self {
-            fd,
+            pipe,
+            link: None,
             reader: FrameReader::new(MAX_MESSAGE_BYTES),
             messages: PhantomData,
         }
     }
 }
 
-/// Writes frames to the write end of a pipe or FIFO. (`write(2)` is used, so a socket works
-/// too, though without `MSG_NOSIGNAL`: see the SIGPIPE note on [`PipeSender`].)
+/// Writes frames to a descriptor made elsewhere: the write end of a pipe, a FIFO, a socket.
+/// Without the link that [`Pipe::one_way`](crate::Pipe::one_way) sets up, a send blocks on a
+/// full pipe until the kernel reports that every copy of the read end is closed.
 impl<T> From<OwnedFd> for PipeSender<T> {
-    fn from(fd: OwnedFd) -> Self {
-        let transport = Transport::Pipe(SigpipeDefence::for_current_disposition());
+    fn from(pipe: OwnedFd) -> Self {
         Self {
-            fd,
-            writer: FrameWriter::new(transport, MAX_MESSAGE_BYTES),
+            pipe,
+            link: None,
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES),
             messages: PhantomData,
         }
     }
 }
 
-impl<T> AsFd for PipeReceiver<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl<T> AsRawFd for PipeReceiver<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl<T> AsFd for PipeSender<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl<T> AsRawFd for PipeSender<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+impl<T> Drop for PipeReceiver<T> {
+    fn drop(&mut self) {
+        // The child that took this end over after fork is still using it.
+        if discarding_fork_copy() {
+            return;
+        }
+        if let Some(link) = &self.link {
+            link.hang_up();
+        }
     }
 }
 
 impl<T> Drop for PipeSender<T> {
     fn drop(&mut self) {
         // The child that took this end over after fork is still using it.
-        if !discarding_fork_copy() {
-            self.writer.announce_close(self.fd.as_fd());
+        if discarding_fork_copy() {
+            return;
         }
+        self.writer
+            .write_close_frame(Fds::of(&self.pipe, self.link.as_ref()));
+        if let Some(link) = &self.link {
+            link.hang_up();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+
+    use nix::fcntl::{FcntlArg, fcntl};
+
+    use super::*;
+    use crate::Pipe;
+
+    /// When the pipe is full at close, the close frame cannot be written without blocking;
+    /// the link must carry the news, here past a copy of the write end (as a forked process
+    /// would hold) that keeps the kernel from reporting end-of-file.
+    #[test]
+    fn a_close_with_the_pipe_full_is_told_by_the_link() {
+        let (mut receiver, mut sender) = Pipe::one_way::<()>().unwrap();
+        let copy_left_by_fork = sender.pipe.try_clone().unwrap();
+        let capacity = fcntl(sender.pipe.as_fd(), FcntlArg::F_GETPIPE_SZ).unwrap();
+        // Frames of exactly one page each fill the pipe's page slots exactly.
+        let page = 4096;
+        let frames = usize::try_from(capacity).unwrap() / page;
+        let payload = vec![9u8; page - crate::pipe::frame::HEADER_LEN];
+        for _ in 0..frames {
+            sender.send_bytes(&payload).unwrap();
+        }
+        drop(sender);
+        for _ in 0..frames {
+            assert_eq!(
+                receiver
+                    .recv_bytes_timeout(Duration::from_secs(10))
+                    .unwrap(),
+                payload
+            );
+        }
+        assert!(matches!(
+            receiver.recv_bytes_timeout(Duration::from_secs(10)),
+            Err(RecvError::Closed)
+        ));
+        drop(copy_left_by_fork);
     }
 }

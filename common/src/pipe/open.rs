@@ -1,19 +1,19 @@
 //! `Pipe`: makes the two connected ends, as Python's `multiprocessing.Pipe()`.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
-use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::unistd::pipe2;
 
 use super::connection::Connection;
 use super::one_way::{PipeReceiver, PipeSender};
+use super::peer_link::PeerLink;
 use crate::errors::PipeError;
 
-/// Capacity asked of the kernel for a one-way pipe, instead of the default 64 KiB: fewer
-/// wake-ups per megabyte. 1 MiB is also the default ceiling (`/proc/sys/fs/pipe-max-size`)
-/// for unprivileged processes.
-const ONE_WAY_PIPE_BYTES: i32 = 1 << 20;
+/// Capacity asked of the kernel for each pipe, instead of the default 64 KiB: fewer wake-ups
+/// when the reader lags. Refused above `/proc/sys/fs/pipe-max-size` (1 MiB by default) or
+/// beyond the user's pipe quota, in which case the default stays.
+const PIPE_BYTES: i32 = 1 << 20;
 
 /// Makes pipes: a two-way pair of [`Connection`]s, or a one-way [`PipeReceiver`] and
 /// [`PipeSender`], as Python's `multiprocessing.Pipe()` and `Pipe(duplex=False)`.
@@ -72,15 +72,23 @@ const ONE_WAY_PIPE_BYTES: i32 = 1 << 20;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// ## How it is built
+///
+/// The messages travel on kernel pipes (one for a one-way pipe, one each way for a duplex
+/// one), framed as a length-prefixed header and the payload; pipes have the lowest latency
+/// of the kernel's byte streams. The two ends also share a unix socket pair that carries no
+/// data: the link by which one end learns the other is gone.
+///
 /// ## Ends and `fork`
 ///
 /// Every descriptor is copied into every child forked while it is open, so a child started
 /// later also holds copies of ends it never uses (Python's advice to "close unused ends"
-/// comes from this). The library does not depend on those copies being closed: closing an
-/// end tells the other side in the stream itself. Only a process that dies without closing
-/// its end (SIGKILL) is noticed by the kernel's end-of-file, which comes once no process
-/// holds a copy; so a child forked while both ends existed keeps that news from arriving
-/// until it exits too.
+/// comes from this), and the kernel's end-of-file or broken-pipe never comes while a copy
+/// lives. The library does not depend on those copies being closed: closing an end shuts its
+/// link down, which reaches the peer through every copy, and also leaves a close frame after
+/// the last message. Only a process that dies without closing its end (SIGKILL) is noticed
+/// through the kernel, once no process holds a copy of that end: so a process that was
+/// forked while the end existed (it holds a copy) delays that news until it exits too.
 pub enum Pipe {}
 
 impl Pipe {
@@ -94,35 +102,48 @@ impl Pipe {
     }
 
     /// A two-way pipe whose first end sends `A` and receives `B`, and the second the reverse.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the pair of mirrored types is the whole point, and reads best spelled out"
+    )]
     pub fn duplex<A, B>() -> Result<(Connection<A, B>, Connection<B, A>), PipeError> {
-        let (first, second) = socketpair(
-            AddressFamily::Unix,
-            SockType::Stream,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|errno| PipeError::Create {
-            what: "a socket pair",
-            source: errno.into(),
-        })?;
+        let (first_in, second_out) = kernel_pipe()?;
+        let (second_in, first_out) = kernel_pipe()?;
+        let (first_link, second_link) = link_pair()?;
         Ok((
-            Connection::from(std::os::unix::net::UnixStream::from(first)),
-            Connection::from(std::os::unix::net::UnixStream::from(second)),
+            Connection::linked(first_in, first_out, first_link),
+            Connection::linked(second_in, second_out, second_link),
         ))
     }
 
     /// A one-way pipe: `(receiving end, sending end)`, in the order of Python's
-    /// `Pipe(duplex=False)`. Faster than a duplex pipe (a kernel pipe with a 1 MiB buffer).
+    /// `Pipe(duplex=False)`.
     pub fn one_way<T>() -> Result<(PipeReceiver<T>, PipeSender<T>), PipeError> {
-        let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(|errno| PipeError::Create {
+        let (read_end, write_end) = kernel_pipe()?;
+        let (receiver_link, sender_link) = link_pair()?;
+        Ok((
+            PipeReceiver::linked(read_end, receiver_link),
+            PipeSender::linked(write_end, sender_link),
+        ))
+    }
+}
+
+/// A pipe `(read end, write end)`, non-blocking: the ends wait in `poll`, on the pipe and the
+/// link together, never in a read or write.
+fn kernel_pipe() -> Result<(OwnedFd, OwnedFd), PipeError> {
+    let (read_end, write_end) =
+        pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(|errno| PipeError::Create {
             what: "a pipe",
             source: errno.into(),
         })?;
-        // Refused above the system's limit or the user's pipe quota; the default size works.
-        let _ = fcntl(
-            write_end.as_fd(),
-            FcntlArg::F_SETPIPE_SZ(ONE_WAY_PIPE_BYTES),
-        );
-        Ok((PipeReceiver::from(read_end), PipeSender::from(write_end)))
-    }
+    // Refused above the system's limit or the user's pipe quota; the default size works.
+    let _ = fcntl(write_end.as_fd(), FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
+    Ok((read_end, write_end))
+}
+
+fn link_pair() -> Result<(PeerLink, PeerLink), PipeError> {
+    PeerLink::pair().map_err(|errno| PipeError::Create {
+        what: "a socket pair",
+        source: errno.into(),
+    })
 }

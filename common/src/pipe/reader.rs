@@ -6,11 +6,9 @@
 //! `recv_bytes` hands to the caller without a copy. Progress survives a timeout: a message
 //! half-received when a deadline passes is continued by the next receive.
 
-use std::os::fd::BorrowedFd;
-
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, ReadOutcome, read_some, read_some_uninit};
+use super::fd_io::{Deadline, Fds, ReadOutcome, read_some, read_some_uninit};
 use super::frame::{HEADER_LEN, Header, parse};
 use crate::codec;
 use crate::errors::{FrameFault, RecvError};
@@ -22,7 +20,7 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// hostile length under the limit costs memory only as fast as data really comes in.
 const LARGE_PAYLOAD_FIRST_RESERVE: usize = 16 << 20;
 
-/// Receives frames from one fd.
+/// Receives frames from one pipe.
 #[derive(Debug)]
 pub(crate) struct FrameReader {
     /// Empty until the first read; then `READ_BUFFER_BYTES` long.
@@ -118,10 +116,10 @@ impl FrameReader {
     /// The next message decoded as `T`; `None` if the deadline passed first.
     pub(crate) fn recv_value<T: DeserializeOwned>(
         &mut self,
-        fd: BorrowedFd<'_>,
+        fds: Fds<'_>,
         deadline: Deadline,
     ) -> Result<Option<T>, RecvError> {
-        let Some(payload) = self.next_payload(fd, deadline)? else {
+        let Some(payload) = self.next_payload(fds, deadline)? else {
             return Ok(None);
         };
         let bytes = payload.as_slice();
@@ -136,11 +134,11 @@ impl FrameReader {
     /// The next message's bytes; `None` if the deadline passed first.
     pub(crate) fn recv_bytes(
         &mut self,
-        fd: BorrowedFd<'_>,
+        fds: Fds<'_>,
         deadline: Deadline,
     ) -> Result<Option<Vec<u8>>, RecvError> {
         Ok(self
-            .next_payload(fd, deadline)?
+            .next_payload(fds, deadline)?
             .map(|payload| match payload {
                 Payload::Buffered(bytes) => bytes.to_vec(),
                 Payload::Owned(bytes) => bytes,
@@ -149,12 +147,8 @@ impl FrameReader {
 
     /// True when a receive would return at once: a whole message is here, or the stream has
     /// ended or broken (the receive then reports that). False if the deadline passed first.
-    pub(crate) fn poll(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        deadline: Deadline,
-    ) -> Result<bool, RecvError> {
-        match self.fill(fd, deadline) {
+    pub(crate) fn poll(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<bool, RecvError> {
+        match self.fill(fds, deadline) {
             Ok(ready) => Ok(ready.is_some()),
             Err(RecvError::Io { source }) => Err(RecvError::Io { source }),
             Err(_) => Ok(true),
@@ -163,10 +157,10 @@ impl FrameReader {
 
     fn next_payload(
         &mut self,
-        fd: BorrowedFd<'_>,
+        fds: Fds<'_>,
         deadline: Deadline,
     ) -> Result<Option<Payload<'_>>, RecvError> {
-        match self.fill(fd, deadline)? {
+        match self.fill(fds, deadline)? {
             None => Ok(None),
             Some(Ready::Large) => Ok(self.large.take().map(|large| Payload::Owned(large.bytes))),
             Some(Ready::Buffered { len }) => {
@@ -179,7 +173,7 @@ impl FrameReader {
 
     /// Reads until a whole frame is ready (without consuming it), the stream ends or breaks,
     /// or the deadline passes (`None`).
-    fn fill(&mut self, fd: BorrowedFd<'_>, deadline: Deadline) -> Result<Option<Ready>, RecvError> {
+    fn fill(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<Option<Ready>, RecvError> {
         loop {
             match self.state {
                 StreamState::Open => {}
@@ -190,7 +184,7 @@ impl FrameReader {
                 if large.bytes.len() == large.len {
                     return Ok(Some(Ready::Large));
                 }
-                match large.read_more(fd, deadline)? {
+                match large.read_more(fds, deadline)? {
                     ReadOutcome::Got(_) => {}
                     ReadOutcome::TimedOut => return Ok(None),
                     ReadOutcome::EndOfStream => {
@@ -240,7 +234,7 @@ impl FrameReader {
                     }
                 }
             };
-            match self.read_into_buffer(fd, needed, deadline)? {
+            match self.read_into_buffer(fds, needed, deadline)? {
                 ReadOutcome::Got(_) => {}
                 ReadOutcome::TimedOut => return Ok(None),
                 ReadOutcome::EndOfStream => {
@@ -270,7 +264,7 @@ impl FrameReader {
     /// One bulk read, after making room so that `needed` bytes from `start` fit.
     fn read_into_buffer(
         &mut self,
-        fd: BorrowedFd<'_>,
+        fds: Fds<'_>,
         needed: usize,
         deadline: Deadline,
     ) -> Result<ReadOutcome, RecvError> {
@@ -285,7 +279,7 @@ impl FrameReader {
             self.end -= self.start;
             self.start = 0;
         }
-        let outcome = read_some(fd, &mut self.buffer[self.end..], deadline).map_err(|errno| {
+        let outcome = read_some(fds, &mut self.buffer[self.end..], deadline).map_err(|errno| {
             RecvError::Io {
                 source: errno.into(),
             }
@@ -299,11 +293,7 @@ impl FrameReader {
 
 impl LargePayload {
     /// One read straight into the payload vector, never past this frame's end.
-    fn read_more(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        deadline: Deadline,
-    ) -> Result<ReadOutcome, RecvError> {
+    fn read_more(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<ReadOutcome, RecvError> {
         let missing = self.len - self.bytes.len();
         if self.bytes.capacity() == self.bytes.len() {
             // Doubling keeps the copies of a growing vector linear in the payload's size.
@@ -313,7 +303,7 @@ impl LargePayload {
         let spare = self.bytes.spare_capacity_mut();
         let want = missing.min(spare.len());
         let outcome =
-            read_some_uninit(fd, &mut spare[..want], deadline).map_err(|errno| RecvError::Io {
+            read_some_uninit(fds, &mut spare[..want], deadline).map_err(|errno| RecvError::Io {
                 source: errno.into(),
             })?;
         if let ReadOutcome::Got(n) = outcome {

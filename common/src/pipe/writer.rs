@@ -1,27 +1,27 @@
 //! The sending half of an end: one frame per message, written whole.
 //!
 //! A typed message is encoded straight after a header-sized gap in a scratch vector kept
-//! between sends, the header is filled in, and the frame goes out in one `write`/`send`. A
-//! byte message is sent with its header by one `writev`/`sendmsg`, without copying the
-//! caller's bytes. Larger frames are finished by further writes while the reader drains.
+//! between sends, the header is filled in, and the frame goes out in one `write`. A byte
+//! message is sent with its header by one `writev`, without copying the caller's bytes.
+//! Larger frames are finished by further writes while the reader drains.
 
 use std::io::IoSlice;
-use std::os::fd::BorrowedFd;
 
 use serde::Serialize;
 
-use super::fd_io::{Transport, WriteFailure, shutdown_socket, try_write_close_frame, write_all};
+use super::fd_io::{Fds, WriteFailure, try_write_close_frame, write_all};
 use super::frame::{HEADER_LEN, data_header};
+use super::sigpipe::SigpipeDefence;
 use crate::codec;
 use crate::errors::SendError;
 
 /// A scratch vector grown past this by one big message is freed after it, not kept.
 const SCRATCH_KEPT_BYTES: usize = 1 << 20;
 
-/// Sends frames on one fd.
+/// Sends frames on one pipe.
 #[derive(Debug)]
 pub(crate) struct FrameWriter {
-    transport: Transport,
+    defence: SigpipeDefence,
     scratch: Vec<u8>,
     max_message_bytes: usize,
     /// An earlier write stopped inside a frame: the reader would misparse anything more.
@@ -29,9 +29,9 @@ pub(crate) struct FrameWriter {
 }
 
 impl FrameWriter {
-    pub(crate) fn new(transport: Transport, max_message_bytes: usize) -> Self {
+    pub(crate) fn new(max_message_bytes: usize) -> Self {
         Self {
-            transport,
+            defence: SigpipeDefence::for_current_disposition(),
             scratch: Vec::new(),
             max_message_bytes,
             torn: false,
@@ -49,7 +49,7 @@ impl FrameWriter {
     /// Encodes `value` and sends it as one frame.
     pub(crate) fn send_value<T: Serialize + ?Sized>(
         &mut self,
-        fd: BorrowedFd<'_>,
+        fds: Fds<'_>,
         value: &T,
     ) -> Result<(), SendError> {
         if self.torn {
@@ -68,7 +68,7 @@ impl FrameWriter {
             })
         } else {
             frame[..HEADER_LEN].copy_from_slice(&data_header(len));
-            self.write_frame(fd, &mut [IoSlice::new(&frame)])
+            self.write_frame(fds, &mut [IoSlice::new(&frame)])
         };
         if frame.capacity() <= SCRATCH_KEPT_BYTES {
             self.scratch = frame;
@@ -77,7 +77,7 @@ impl FrameWriter {
     }
 
     /// Sends `bytes` as one frame, as they are.
-    pub(crate) fn send_bytes(&mut self, fd: BorrowedFd<'_>, bytes: &[u8]) -> Result<(), SendError> {
+    pub(crate) fn send_bytes(&mut self, fds: Fds<'_>, bytes: &[u8]) -> Result<(), SendError> {
         if self.torn {
             return Err(SendError::Closed);
         }
@@ -88,27 +88,20 @@ impl FrameWriter {
             });
         }
         let header = data_header(bytes.len());
-        self.write_frame(fd, &mut [IoSlice::new(&header), IoSlice::new(bytes)])
+        self.write_frame(fds, &mut [IoSlice::new(&header), IoSlice::new(bytes)])
     }
 
-    /// Tells the reader this end is closing (see [`try_write_close_frame`]).
-    pub(crate) fn announce_close(&self, fd: BorrowedFd<'_>) {
-        // After a torn frame the reader could not parse a close frame; the shutdown still
-        // ends its wait.
+    /// Puts a close frame after the last message, if that cannot block (see
+    /// [`try_write_close_frame`]).
+    pub(crate) fn write_close_frame(&self, fds: Fds<'_>) {
+        // After a torn frame the reader could not parse it; the peer link still tells it.
         if !self.torn {
-            try_write_close_frame(fd, self.transport);
-        }
-        if self.transport == Transport::Socket {
-            shutdown_socket(fd);
+            try_write_close_frame(fds, self.defence);
         }
     }
 
-    fn write_frame(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        frame: &mut [IoSlice<'_>],
-    ) -> Result<(), SendError> {
-        write_all(fd, self.transport, frame).map_err(|failure| match failure {
+    fn write_frame(&mut self, fds: Fds<'_>, frame: &mut [IoSlice<'_>]) -> Result<(), SendError> {
+        write_all(fds, self.defence, frame).map_err(|failure| match failure {
             WriteFailure::Closed { torn } => {
                 self.torn |= torn;
                 SendError::Closed
