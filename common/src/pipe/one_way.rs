@@ -274,12 +274,15 @@ mod tests {
     use crate::Pipe;
 
     /// When the pipe is full at close, the close frame cannot be written without blocking;
-    /// the link must carry the news, here past a copy of the write end (as a forked process
-    /// would hold) that keeps the kernel from reporting end-of-file.
+    /// the link must carry the news, here past copies of the sender's descriptors (as a
+    /// forked process would hold) that keep the kernel from reporting end-of-file.
     #[test]
     fn a_close_with_the_pipe_full_is_told_by_the_link() {
         let (mut receiver, mut sender) = Pipe::one_way::<()>().unwrap();
-        let copy_left_by_fork = sender.pipe.try_clone().unwrap();
+        let copies_left_by_fork = (
+            sender.pipe.try_clone().unwrap(),
+            sender.link.as_ref().unwrap().as_fd().try_clone_to_owned().unwrap(),
+        );
         let capacity = fcntl(sender.pipe.as_fd(), FcntlArg::F_GETPIPE_SZ).unwrap();
         // Frames of exactly one page each fill the pipe's page slots exactly.
         let page = 4096;
@@ -301,6 +304,6 @@ mod tests {
             receiver.recv_bytes_timeout(Duration::from_secs(10)),
             Err(RecvError::Closed)
         ));
-        drop(copy_left_by_fork);
+        drop(copies_left_by_fork);
     }
 }
