@@ -2,14 +2,15 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, Fds};
-use super::peer_link::PeerLink;
+use super::fd_io::Deadline;
+use super::pipe_end::PipeEnd;
+use super::pipe_state::SharedPipeState;
 use super::reader::FrameReader;
 use super::writer::FrameWriter;
 use crate::codec::MAX_MESSAGE_BYTES;
@@ -62,9 +63,8 @@ use crate::process::discarding_fork_copy;
 /// is refused by `send` and, when it comes in, reported by `recv` as
 /// [`RecvError::TooLarge`] without allocating for it.
 pub struct Connection<Tx, Rx = Tx> {
-    incoming: OwnedFd,
-    outgoing: OwnedFd,
-    link: Option<PeerLink>,
+    incoming: PipeEnd,
+    outgoing: PipeEnd,
     reader: FrameReader,
     writer: FrameWriter,
     messages: PhantomData<fn(Tx) -> Rx>,
@@ -73,32 +73,41 @@ pub struct Connection<Tx, Rx = Tx> {
 impl<Tx, Rx> fmt::Debug for Connection<Tx, Rx> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Connection")
-            .field("incoming", &self.incoming.as_raw_fd())
-            .field("outgoing", &self.outgoing.as_raw_fd())
+            .field("incoming", &self.incoming.raw_fd())
+            .field("outgoing", &self.outgoing.raw_fd())
             .field("max_message_bytes", &self.reader.max_message_bytes())
             .finish_non_exhaustive()
     }
 }
 
 impl<Tx, Rx> Connection<Tx, Rx> {
-    pub(crate) fn linked(incoming: OwnedFd, outgoing: OwnedFd, link: PeerLink) -> Self {
-        let mut connection = Self::from_fds(incoming, outgoing);
-        connection.link = Some(link);
-        connection
+    /// An end over pipes made by [`Pipe`](crate::Pipe), whose states it shares with the other
+    /// end; `capacity` is the outgoing pipe's.
+    pub(crate) fn over_pipes(
+        incoming: (OwnedFd, SharedPipeState),
+        outgoing: (OwnedFd, SharedPipeState),
+        capacity: usize,
+    ) -> Self {
+        Self {
+            incoming: PipeEnd::new(incoming.0, Some(incoming.1)),
+            outgoing: PipeEnd::new(outgoing.0, Some(outgoing.1)),
+            reader: FrameReader::new(MAX_MESSAGE_BYTES),
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES, Some(capacity)),
+            messages: PhantomData,
+        }
     }
 
     /// A connection over two descriptors made elsewhere: it reads frames from `incoming` and
     /// writes them to `outgoing` (the two may be `dup`s of one socket). The other side must
     /// write and read this library's frames. Such a connection learns that its peer closed
-    /// from the close frame or the kernel's end-of-file only; ends made by
-    /// [`Pipe`](crate::Pipe) also have a link that works despite `fork`'s copies.
+    /// from the close frame or the kernel only; ends made by [`Pipe`](crate::Pipe) also
+    /// share a state that works despite `fork`'s copies of the descriptors.
     pub fn from_fds(incoming: OwnedFd, outgoing: OwnedFd) -> Self {
         Self {
-            incoming,
-            outgoing,
-            link: None,
+            incoming: PipeEnd::new(incoming, None),
+            outgoing: PipeEnd::new(outgoing, None),
             reader: FrameReader::new(MAX_MESSAGE_BYTES),
-            writer: FrameWriter::new(MAX_MESSAGE_BYTES),
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES, None),
             messages: PhantomData,
         }
     }
@@ -121,14 +130,14 @@ impl<Tx, Rx> Connection<Tx, Rx> {
         if self.reader.peer_closed() {
             return Err(SendError::Closed);
         }
-        let fds = Fds::of(&self.outgoing, self.link.as_ref());
-        self.writer.send_bytes(fds, bytes)
+        self.writer.send_bytes(self.outgoing.side(), bytes)
     }
 
     /// Receives one message as raw bytes, as Python's `recv_bytes`; blocks until one comes.
     pub fn recv_bytes(&mut self) -> Result<Vec<u8>, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        let received = self.reader.recv_bytes(fds, Deadline::Never)?;
+        let received = self
+            .reader
+            .recv_bytes(self.incoming.side(), Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -137,8 +146,9 @@ impl<Tx, Rx> Connection<Tx, Rx> {
 
     /// [`recv_bytes`](Self::recv_bytes), waiting at most `timeout`.
     pub fn recv_bytes_timeout(&mut self, timeout: Duration) -> Result<Vec<u8>, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        let received = self.reader.recv_bytes(fds, Deadline::after(timeout))?;
+        let received = self
+            .reader
+            .recv_bytes(self.incoming.side(), Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
@@ -146,8 +156,8 @@ impl<Tx, Rx> Connection<Tx, Rx> {
     /// closed, so `recv` returns at once with [`RecvError::Closed`]), as Python's `poll`.
     /// `Duration::ZERO` only looks.
     pub fn poll(&mut self, timeout: Duration) -> Result<bool, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        self.reader.poll(fds, Deadline::after(timeout))
+        self.reader
+            .poll(self.incoming.side(), Deadline::after(timeout))
     }
 
     /// Closes this end; the other end sees [`RecvError::Closed`] after the messages already
@@ -162,16 +172,16 @@ impl<Tx: Serialize, Rx> Connection<Tx, Rx> {
         if self.reader.peer_closed() {
             return Err(SendError::Closed);
         }
-        let fds = Fds::of(&self.outgoing, self.link.as_ref());
-        self.writer.send_value(fds, message)
+        self.writer.send_value(self.outgoing.side(), message)
     }
 }
 
 impl<Tx, Rx: DeserializeOwned> Connection<Tx, Rx> {
     /// Receives one message; blocks until one comes or the other end closes.
     pub fn recv(&mut self) -> Result<Rx, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        let received = self.reader.recv_value(fds, Deadline::Never)?;
+        let received = self
+            .reader
+            .recv_value(self.incoming.side(), Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -181,15 +191,16 @@ impl<Tx, Rx: DeserializeOwned> Connection<Tx, Rx> {
     /// [`recv`](Self::recv), waiting at most `timeout`; then [`RecvError::Timeout`]. A message
     /// partly received by then is kept and finished by the next receive.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<Rx, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        let received = self.reader.recv_value(fds, Deadline::after(timeout))?;
+        let received = self
+            .reader
+            .recv_value(self.incoming.side(), Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// A message if one is ready now, `None` if not.
     pub fn try_recv(&mut self) -> Result<Option<Rx>, RecvError> {
-        let fds = Fds::of(&self.incoming, self.link.as_ref());
-        self.reader.recv_value(fds, Deadline::At(Instant::now()))
+        self.reader
+            .recv_value(self.incoming.side(), Deadline::At(Instant::now()))
     }
 }
 
@@ -199,10 +210,7 @@ impl<Tx, Rx> Drop for Connection<Tx, Rx> {
         if discarding_fork_copy() {
             return;
         }
-        self.writer
-            .write_close_frame(Fds::of(&self.outgoing, self.link.as_ref()));
-        if let Some(link) = &self.link {
-            link.hang_up();
-        }
+        self.writer.close(self.outgoing.side());
+        self.reader.close(self.incoming.side());
     }
 }

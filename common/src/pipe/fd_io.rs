@@ -1,5 +1,6 @@
-//! The system calls under a pipe end: reads that honour a deadline and notice a hung-up peer,
-//! writes that finish a whole frame, and the best-effort close frame. Each retries on `EINTR`.
+//! The system calls under a pipe end: reads that honour a deadline and notice a closed
+//! writer, writes that finish a whole frame and notice a closed reader, and what closing
+//! does to the pipe. Each retries on `EINTR`.
 
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
@@ -10,6 +11,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::frame::CLOSE_FRAME;
+use super::pipe_state::PipeState;
 use super::sigpipe::SigpipeDefence;
 
 /// How long a receive may wait.
@@ -49,19 +51,19 @@ impl Deadline {
     }
 }
 
-/// The descriptors one direction of an end uses: its pipe, and the link to its peer if it has
-/// one (see [`PeerLink`](super::peer_link::PeerLink)).
+/// One end's side of one pipe: the descriptor, and the state shared with the other end when
+/// the pipe was made by [`Pipe`](crate::Pipe) (see [`PipeState`]).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Fds<'a> {
-    pub(crate) pipe: BorrowedFd<'a>,
-    pub(crate) link: Option<BorrowedFd<'a>>,
+pub(crate) struct PipeSide<'a> {
+    pub(crate) fd: BorrowedFd<'a>,
+    pub(crate) state: Option<&'a PipeState>,
 }
 
-impl<'a> Fds<'a> {
-    pub(crate) fn of(pipe: &'a impl AsFd, link: Option<&'a impl AsFd>) -> Self {
+impl<'a> PipeSide<'a> {
+    pub(crate) fn new(fd: &'a impl AsFd, state: Option<&'a PipeState>) -> Self {
         Self {
-            pipe: pipe.as_fd(),
-            link: link.map(AsFd::as_fd),
+            fd: fd.as_fd(),
+            state,
         }
     }
 }
@@ -71,7 +73,7 @@ impl<'a> Fds<'a> {
 pub(crate) enum ReadOutcome {
     /// This many bytes (at least one) arrived.
     Got(usize),
-    /// The pipe is empty and the writer is gone: it hung up, or every copy of it is closed.
+    /// The pipe is empty and the writer is gone: it closed, or every copy of it did.
     EndOfStream,
     /// The deadline passed with nothing to read.
     TimedOut,
@@ -80,7 +82,7 @@ pub(crate) enum ReadOutcome {
 /// Why a whole-frame write stopped.
 #[derive(Debug)]
 pub(crate) enum WriteFailure {
-    /// The reader is gone (it hung up, or `EPIPE`). `torn`: part of the frame was written.
+    /// The reader is gone (it closed, or `EPIPE`). `torn`: part of the frame was written.
     Closed { torn: bool },
     /// Any other error.
     Io { torn: bool, errno: Errno },
@@ -88,54 +90,58 @@ pub(crate) enum WriteFailure {
 
 /// Reads what is available (up to `dest.len()` bytes) into initialised memory.
 pub(crate) fn read_some(
-    fds: Fds<'_>,
+    side: PipeSide<'_>,
     dest: &mut [u8],
     deadline: Deadline,
 ) -> Result<ReadOutcome, Errno> {
     // SAFETY: `dest` is valid for writes of `dest.len()` bytes, and read only stores bytes.
-    unsafe { read_raw(fds, dest.as_mut_ptr(), dest.len(), deadline) }
+    unsafe { read_raw(side, dest.as_mut_ptr(), dest.len(), deadline) }
 }
 
 /// Reads what is available (up to `dest.len()` bytes) into memory that may be uninitialised;
 /// on `Got(n)` the first `n` bytes of `dest` are initialised.
 pub(crate) fn read_some_uninit(
-    fds: Fds<'_>,
+    side: PipeSide<'_>,
     dest: &mut [MaybeUninit<u8>],
     deadline: Deadline,
 ) -> Result<ReadOutcome, Errno> {
     // SAFETY: `dest` is valid for writes of `dest.len()` bytes; `MaybeUninit<u8>` has the
     // layout of `u8`.
-    unsafe { read_raw(fds, dest.as_mut_ptr().cast(), dest.len(), deadline) }
+    unsafe { read_raw(side, dest.as_mut_ptr().cast(), dest.len(), deadline) }
 }
 
 /// # Safety
 ///
 /// `dest` must be valid for writes of `len` bytes.
 unsafe fn read_raw(
-    fds: Fds<'_>,
+    side: PipeSide<'_>,
     dest: *mut u8,
     len: usize,
     deadline: Deadline,
 ) -> Result<ReadOutcome, Errno> {
-    // With no link to watch and no deadline, a blocking read does the waiting: one system
-    // call per refill instead of two.
-    let mut wait_first = fds.link.is_some() || deadline != Deadline::Never;
     loop {
-        if wait_first {
-            match wait_readable(fds, deadline)? {
-                Readiness::Readable => {}
-                Readiness::PeerGone => return Ok(ReadOutcome::EndOfStream),
-                Readiness::TimedOut => return Ok(ReadOutcome::TimedOut),
+        if side.state.is_some_and(PipeState::writer_closed) {
+            // The writer closed: what is in the pipe is all there will be, so never wait.
+            if !ready_now(side.fd, PollFlags::POLLIN)? {
+                return Ok(ReadOutcome::EndOfStream);
             }
+        } else if deadline != Deadline::Never && !wait_ready(side.fd, PollFlags::POLLIN, deadline)?
+        {
+            return Ok(ReadOutcome::TimedOut);
         }
+        // Without a deadline the read itself waits: one system call per message.
         // SAFETY: the caller guarantees `dest` is valid for `len` bytes of writes.
-        let n = unsafe { libc::read(fds.pipe.as_raw_fd(), dest.cast(), len) };
+        let n = unsafe { libc::read(side.fd.as_raw_fd(), dest.cast(), len) };
         match Errno::result(n) {
             Ok(0) => return Ok(ReadOutcome::EndOfStream),
             Ok(n) => return Ok(ReadOutcome::Got(n as usize)),
             Err(Errno::EINTR) => {}
-            // A non-blocking pipe emptied by someone else between poll and read: wait again.
-            Err(Errno::EAGAIN) => wait_first = true,
+            // A non-blocking descriptor given to `from_fds`: wait for it, then read again.
+            Err(Errno::EAGAIN) => {
+                if !wait_ready(side.fd, PollFlags::POLLIN, deadline)? {
+                    return Ok(ReadOutcome::TimedOut);
+                }
+            }
             // A socket given to `from_fds` whose peer closed with our data unread.
             Err(Errno::ECONNRESET) => return Ok(ReadOutcome::EndOfStream),
             Err(errno) => return Err(errno),
@@ -143,71 +149,47 @@ unsafe fn read_raw(
     }
 }
 
-enum Readiness {
-    /// A read will not block (data, end of file, or an error to report).
-    Readable,
-    /// The pipe is empty and the peer hung up.
-    PeerGone,
-    TimedOut,
-}
-
-fn wait_readable(fds: Fds<'_>, deadline: Deadline) -> Result<Readiness, Errno> {
-    loop {
-        let mut polled = poll_set(fds, PollFlags::POLLIN);
-        let count = usize::from(fds.link.is_some()) + 1;
-        match poll(&mut polled[..count], deadline.poll_timeout()) {
-            Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(errno),
-            Ok(0) if deadline.has_passed() => return Ok(Readiness::TimedOut),
-            Ok(0) => continue,
-            Ok(_) => {}
-        }
-        if fired(&polled[0]) {
-            return Ok(Readiness::Readable);
-        }
-        // The peer writes its last data before it hangs up, so data polled after seeing the
-        // hang-up is all there will be; poll checked the pipe before the link, so look again.
-        if pipe_ready_now(fds.pipe, PollFlags::POLLIN)? {
-            return Ok(Readiness::Readable);
-        }
-        return Ok(Readiness::PeerGone);
-    }
-}
-
-/// Writes every byte of `bufs`, in as few system calls as the kernel allows. While the pipe is
-/// full it waits for room or for the reader to hang up.
+/// Writes `header` then `payload`, all of it, in as few system calls as the kernel allows.
+///
+/// With `chunk_limit` (the pipe's capacity), no single call writes more, so a call blocked
+/// on a full pipe finishes once a closing reader empties it (see [`PipeState`]).
 pub(crate) fn write_all(
-    fds: Fds<'_>,
+    side: PipeSide<'_>,
     defence: SigpipeDefence,
-    mut bufs: &mut [IoSlice<'_>],
+    header: &[u8],
+    payload: &[u8],
+    chunk_limit: Option<usize>,
 ) -> Result<(), WriteFailure> {
-    let total: usize = bufs.iter().map(|buf| buf.len()).sum();
+    let total = header.len() + payload.len();
+    let limit = chunk_limit.unwrap_or(usize::MAX).max(1);
     let mut written = 0;
     let write_rest = || {
         while written < total {
-            let result = match &*bufs {
-                [one] => nix::unistd::write(fds.pipe, one),
-                many => nix::sys::uio::writev(fds.pipe, many),
-            };
-            let errno = match result {
-                Ok(n) => {
-                    written += n;
-                    IoSlice::advance_slices(&mut bufs, n);
-                    continue;
-                }
-                Err(errno) => errno,
-            };
             let torn = written > 0;
-            match errno {
-                Errno::EINTR => {}
-                Errno::EAGAIN => match wait_writable(fds) {
-                    Ok(true) => {}
-                    Ok(false) => return (Err(WriteFailure::Closed { torn }), false),
-                    Err(errno) => return (Err(WriteFailure::Io { torn, errno }), false),
-                },
-                Errno::EPIPE => return (Err(WriteFailure::Closed { torn }), true),
-                Errno::ECONNRESET => return (Err(WriteFailure::Closed { torn }), false),
-                errno => return (Err(WriteFailure::Io { torn, errno }), false),
+            if side.state.is_some_and(PipeState::reader_closed) {
+                return (Err(WriteFailure::Closed { torn }), false);
+            }
+            let (head, body) = remaining(header, payload, written, limit);
+            let result = if head.is_empty() {
+                nix::unistd::write(side.fd, body)
+            } else if body.is_empty() {
+                nix::unistd::write(side.fd, head)
+            } else {
+                nix::sys::uio::writev(side.fd, &[IoSlice::new(head), IoSlice::new(body)])
+            };
+            match result {
+                Ok(n) => written += n,
+                Err(Errno::EINTR) => {}
+                // A non-blocking descriptor given to `from_fds`.
+                Err(Errno::EAGAIN) => {
+                    if let Err(errno) = wait_ready(side.fd, PollFlags::POLLOUT, Deadline::Never) {
+                        return (Err(WriteFailure::Io { torn, errno }), false);
+                    }
+                }
+                Err(Errno::EPIPE) => return (Err(WriteFailure::Closed { torn }), true),
+                // A socket given to `from_fds` whose peer reset.
+                Err(Errno::ECONNRESET) => return (Err(WriteFailure::Closed { torn }), false),
+                Err(errno) => return (Err(WriteFailure::Io { torn, errno }), false),
             }
         }
         (Ok(()), false)
@@ -215,60 +197,88 @@ pub(crate) fn write_all(
     defence.guard(write_rest)
 }
 
-/// Waits until the pipe has room (true) or the reader hung up (false).
-fn wait_writable(fds: Fds<'_>) -> Result<bool, Errno> {
-    loop {
-        let mut polled = poll_set(fds, PollFlags::POLLOUT);
-        let count = usize::from(fds.link.is_some()) + 1;
-        match poll(&mut polled[..count], PollTimeout::NONE) {
-            Err(Errno::EINTR) | Ok(0) => continue,
-            Err(errno) => return Err(errno),
-            Ok(_) => {}
-        }
-        // Room, or an error the next write reports (EPIPE when every reader is closed).
-        if fired(&polled[0]) {
-            return Ok(true);
-        }
-        return Ok(false);
-    }
+/// The bytes after the first `written` of `header` + `payload`, at most `limit` of them.
+fn remaining<'a>(
+    header: &'a [u8],
+    payload: &'a [u8],
+    written: usize,
+    limit: usize,
+) -> (&'a [u8], &'a [u8]) {
+    let head = header.get(written..).unwrap_or_default();
+    let head = &head[..head.len().min(limit)];
+    let body = &payload[written.saturating_sub(header.len())..];
+    let body = &body[..body.len().min(limit - head.len())];
+    (head, body)
 }
 
-/// Writes a close frame if that cannot block: a peer that does not read must not hang the
-/// closing side. If the pipe is full, the reader learns of the close from the link instead.
-pub(crate) fn try_write_close_frame(fds: Fds<'_>, defence: SigpipeDefence) {
+/// The writer's part of closing (see [`PipeState`]): flag first, then a close frame if that
+/// cannot block, since a peer that does not read must not hang the closing side.
+pub(crate) fn close_writing(side: PipeSide<'_>, defence: SigpipeDefence, frame_allowed: bool) {
+    if let Some(state) = side.state {
+        state.close_writer();
+    }
     // POLLOUT on a pipe means a free buffer slot, and a write of at most PIPE_BUF bytes is
-    // atomic, so this write neither blocks nor tears (also on a blocking descriptor).
-    if matches!(pipe_ready_now(fds.pipe, PollFlags::POLLOUT), Ok(true)) {
+    // atomic, so this write neither blocks nor tears, on a blocking descriptor too.
+    if frame_allowed && matches!(ready_now(side.fd, PollFlags::POLLOUT), Ok(true)) {
         let _ = defence.guard(|| {
-            let result = nix::unistd::write(fds.pipe, &CLOSE_FRAME);
+            let result = nix::unistd::write(side.fd, &CLOSE_FRAME);
             let raised_epipe = result == Err(Errno::EPIPE);
             (result, raised_epipe)
         });
     }
 }
 
-/// Whether `pipe` is ready for `events` this instant.
-fn pipe_ready_now(pipe: BorrowedFd<'_>, events: PollFlags) -> Result<bool, Errno> {
-    let mut polled = [PollFd::new(pipe, events)];
-    loop {
-        match poll(&mut polled, PollTimeout::ZERO) {
-            Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(errno),
-            Ok(_) => return Ok(fired(&polled[0])),
+/// Most bytes a closing reader discards to release a blocked writer: its pipe's capacity
+/// twice over (what was in the pipe, and the writer's call in progress) for any pipe size
+/// up to 1 MiB; bounded so that closing never turns into reading a runaway writer forever.
+const MOST_DISCARDED_AT_CLOSE: usize = 4 << 20;
+
+/// The reader's part of closing (see [`PipeState`]): flag first, then empty the pipe, which
+/// wakes a writer blocked on it. `scratch` receives the discarded bytes.
+pub(crate) fn close_reading(side: PipeSide<'_>, scratch: &mut [u8]) {
+    let Some(state) = side.state else {
+        return;
+    };
+    state.close_reader();
+    let mut discarded = 0;
+    while discarded < MOST_DISCARDED_AT_CLOSE
+        && matches!(ready_now(side.fd, PollFlags::POLLIN), Ok(true))
+    {
+        match nix::unistd::read(side.fd, scratch) {
+            Ok(0) => break,
+            Ok(n) => discarded += n,
+            Err(Errno::EINTR) => {}
+            Err(_) => break,
         }
     }
 }
 
-/// The pipe polled for `events`, then the link (if any) for hang-up.
-fn poll_set(fds: Fds<'_>, events: PollFlags) -> [PollFd<'_>; 2] {
-    // Without a link the second entry is not passed to poll; the pipe stands in for it.
-    let link = fds.link.unwrap_or(fds.pipe);
-    [
-        PollFd::new(fds.pipe, events),
-        PollFd::new(link, PollFlags::POLLIN),
-    ]
+/// Waits until `fd` is ready for `events` (true) or the deadline passes (false).
+fn wait_ready(fd: BorrowedFd<'_>, events: PollFlags, deadline: Deadline) -> Result<bool, Errno> {
+    loop {
+        let mut polled = [PollFd::new(fd, events)];
+        match poll(&mut polled, deadline.poll_timeout()) {
+            Ok(0) if deadline.has_passed() => return Ok(false),
+            Ok(0) | Err(Errno::EINTR) => {}
+            Ok(_) => return Ok(true),
+            Err(errno) => return Err(errno),
+        }
+    }
 }
 
-fn fired(polled: &PollFd<'_>) -> bool {
-    polled.revents().is_some_and(|events| !events.is_empty())
+/// Whether `fd` is ready for `events` this instant (for reading, that includes the end of
+/// the stream; for writing, an error the write would report).
+fn ready_now(fd: BorrowedFd<'_>, events: PollFlags) -> Result<bool, Errno> {
+    let mut polled = [PollFd::new(fd, events)];
+    loop {
+        match poll(&mut polled, PollTimeout::ZERO) {
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(errno),
+            Ok(_) => {
+                return Ok(polled[0]
+                    .revents()
+                    .is_some_and(|revents| !revents.is_empty()));
+            }
+        }
+    }
 }

@@ -3,14 +3,15 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, Fds};
-use super::peer_link::PeerLink;
+use super::fd_io::Deadline;
+use super::pipe_end::PipeEnd;
+use super::pipe_state::SharedPipeState;
 use super::reader::FrameReader;
 use super::writer::FrameWriter;
 use crate::codec::MAX_MESSAGE_BYTES;
@@ -42,8 +43,7 @@ use crate::process::discarding_fork_copy;
 /// from the moment the pipe is full (rather than wait forever), or at once when no process
 /// holds a copy of this end any more.
 pub struct PipeReceiver<T> {
-    pipe: OwnedFd,
-    link: Option<PeerLink>,
+    pipe: PipeEnd,
     reader: FrameReader,
     messages: PhantomData<fn() -> T>,
 }
@@ -76,8 +76,7 @@ pub struct PipeReceiver<T> {
 ///
 /// [`Connection`]: crate::Connection
 pub struct PipeSender<T> {
-    pipe: OwnedFd,
-    link: Option<PeerLink>,
+    pipe: PipeEnd,
     writer: FrameWriter,
     messages: PhantomData<fn(T)>,
 }
@@ -85,7 +84,7 @@ pub struct PipeSender<T> {
 impl<T> fmt::Debug for PipeReceiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipeReceiver")
-            .field("pipe", &self.pipe.as_raw_fd())
+            .field("pipe", &self.pipe.raw_fd())
             .field("max_message_bytes", &self.reader.max_message_bytes())
             .finish_non_exhaustive()
     }
@@ -94,17 +93,20 @@ impl<T> fmt::Debug for PipeReceiver<T> {
 impl<T> fmt::Debug for PipeSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipeSender")
-            .field("pipe", &self.pipe.as_raw_fd())
+            .field("pipe", &self.pipe.raw_fd())
             .field("max_message_bytes", &self.writer.max_message_bytes())
             .finish_non_exhaustive()
     }
 }
 
 impl<T> PipeReceiver<T> {
-    pub(crate) fn linked(pipe: OwnedFd, link: PeerLink) -> Self {
-        let mut receiver = Self::from(pipe);
-        receiver.link = Some(link);
-        receiver
+    /// The read end of a pipe made by [`Pipe`](crate::Pipe), sharing `state` with the writer.
+    pub(crate) fn over_pipe(pipe: OwnedFd, state: SharedPipeState) -> Self {
+        Self {
+            pipe: PipeEnd::new(pipe, Some(state)),
+            reader: FrameReader::new(MAX_MESSAGE_BYTES),
+            messages: PhantomData,
+        }
     }
 
     /// Sets the largest message, in encoded bytes, this end accepts.
@@ -120,8 +122,7 @@ impl<T> PipeReceiver<T> {
 
     /// Receives one message as raw bytes (sent by [`PipeSender::send_bytes`]).
     pub fn recv_bytes(&mut self) -> Result<Vec<u8>, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        let received = self.reader.recv_bytes(fds, Deadline::Never)?;
+        let received = self.reader.recv_bytes(self.pipe.side(), Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -130,16 +131,16 @@ impl<T> PipeReceiver<T> {
 
     /// [`recv_bytes`](Self::recv_bytes), waiting at most `timeout`.
     pub fn recv_bytes_timeout(&mut self, timeout: Duration) -> Result<Vec<u8>, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        let received = self.reader.recv_bytes(fds, Deadline::after(timeout))?;
+        let received = self
+            .reader
+            .recv_bytes(self.pipe.side(), Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// Waits at most `timeout`; true if a message is ready (or the sender has closed, so
     /// `recv` returns at once). `Duration::ZERO` only looks.
     pub fn poll(&mut self, timeout: Duration) -> Result<bool, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        self.reader.poll(fds, Deadline::after(timeout))
+        self.reader.poll(self.pipe.side(), Deadline::after(timeout))
     }
 
     /// Closes this end (the same as dropping it).
@@ -149,8 +150,7 @@ impl<T> PipeReceiver<T> {
 impl<T: DeserializeOwned> PipeReceiver<T> {
     /// Receives one message; blocks until one comes or the sender closes.
     pub fn recv(&mut self) -> Result<T, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        let received = self.reader.recv_value(fds, Deadline::Never)?;
+        let received = self.reader.recv_value(self.pipe.side(), Deadline::Never)?;
         // Unreachable: without a deadline the reader returns a message or an error.
         received.ok_or(RecvError::Timeout {
             waited: Duration::MAX,
@@ -160,23 +160,28 @@ impl<T: DeserializeOwned> PipeReceiver<T> {
     /// [`recv`](Self::recv), waiting at most `timeout`; then [`RecvError::Timeout`]. A message
     /// partly received by then is kept and finished by the next receive.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        let received = self.reader.recv_value(fds, Deadline::after(timeout))?;
+        let received = self
+            .reader
+            .recv_value(self.pipe.side(), Deadline::after(timeout))?;
         received.ok_or(RecvError::Timeout { waited: timeout })
     }
 
     /// A message if one is ready now, `None` if not.
     pub fn try_recv(&mut self) -> Result<Option<T>, RecvError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        self.reader.recv_value(fds, Deadline::At(Instant::now()))
+        self.reader
+            .recv_value(self.pipe.side(), Deadline::At(Instant::now()))
     }
 }
 
 impl<T> PipeSender<T> {
-    pub(crate) fn linked(pipe: OwnedFd, link: PeerLink) -> Self {
-        let mut sender = Self::from(pipe);
-        sender.link = Some(link);
-        sender
+    /// The write end of a pipe made by [`Pipe`](crate::Pipe), sharing `state` with the
+    /// reader; `capacity` is the pipe's.
+    pub(crate) fn over_pipe(pipe: OwnedFd, state: SharedPipeState, capacity: usize) -> Self {
+        Self {
+            pipe: PipeEnd::new(pipe, Some(state)),
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES, Some(capacity)),
+            messages: PhantomData,
+        }
     }
 
     /// Sets the largest message, in encoded bytes, this end sends.
@@ -193,8 +198,7 @@ impl<T> PipeSender<T> {
     /// Sends `bytes` as one message, without serde (received with
     /// [`PipeReceiver::recv_bytes`]).
     pub fn send_bytes(&mut self, bytes: &[u8]) -> Result<(), SendError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        self.writer.send_bytes(fds, bytes)
+        self.writer.send_bytes(self.pipe.side(), bytes)
     }
 
     /// Closes this end; the receiver sees [`RecvError::Closed`] after the messages already
@@ -205,8 +209,7 @@ impl<T> PipeSender<T> {
 impl<T: Serialize> PipeSender<T> {
     /// Sends one message; blocks only while the pipe's buffer is full.
     pub fn send(&mut self, message: &T) -> Result<(), SendError> {
-        let fds = Fds::of(&self.pipe, self.link.as_ref());
-        self.writer.send_value(fds, message)
+        self.writer.send_value(self.pipe.side(), message)
     }
 }
 
@@ -216,8 +219,7 @@ impl<T: Serialize> PipeSender<T> {
 impl<T> From<OwnedFd> for PipeReceiver<T> {
     fn from(pipe: OwnedFd) -> Self {
         Self {
-            pipe,
-            link: None,
+            pipe: PipeEnd::new(pipe, None),
             reader: FrameReader::new(MAX_MESSAGE_BYTES),
             messages: PhantomData,
         }
@@ -230,9 +232,8 @@ impl<T> From<OwnedFd> for PipeReceiver<T> {
 impl<T> From<OwnedFd> for PipeSender<T> {
     fn from(pipe: OwnedFd) -> Self {
         Self {
-            pipe,
-            link: None,
-            writer: FrameWriter::new(MAX_MESSAGE_BYTES),
+            pipe: PipeEnd::new(pipe, None),
+            writer: FrameWriter::new(MAX_MESSAGE_BYTES, None),
             messages: PhantomData,
         }
     }
@@ -244,9 +245,7 @@ impl<T> Drop for PipeReceiver<T> {
         if discarding_fork_copy() {
             return;
         }
-        if let Some(link) = &self.link {
-            link.hang_up();
-        }
+        self.reader.close(self.pipe.side());
     }
 }
 
@@ -256,11 +255,7 @@ impl<T> Drop for PipeSender<T> {
         if discarding_fork_copy() {
             return;
         }
-        self.writer
-            .write_close_frame(Fds::of(&self.pipe, self.link.as_ref()));
-        if let Some(link) = &self.link {
-            link.hang_up();
-        }
+        self.writer.close(self.pipe.side());
     }
 }
 
@@ -272,22 +267,21 @@ mod tests {
 
     use super::*;
     use crate::Pipe;
+    use crate::pipe::frame::HEADER_LEN;
+
+    const PAGE: usize = 4096;
 
     /// When the pipe is full at close, the close frame cannot be written without blocking;
-    /// the link must carry the news, here past copies of the sender's descriptors (as a
-    /// forked process would hold) that keep the kernel from reporting end-of-file.
+    /// the shared state must carry the news, here past a copy of the write end (as a forked
+    /// process would hold) that keeps the kernel from reporting end-of-file.
     #[test]
-    fn a_close_with_the_pipe_full_is_told_by_the_link() {
+    fn a_close_with_the_pipe_full_is_told_by_the_shared_state() {
         let (mut receiver, mut sender) = Pipe::one_way::<()>().unwrap();
-        let copies_left_by_fork = (
-            sender.pipe.try_clone().unwrap(),
-            sender.link.as_ref().unwrap().as_fd().try_clone_to_owned().unwrap(),
-        );
+        let copy_left_by_fork = sender.pipe.as_fd().try_clone_to_owned().unwrap();
         let capacity = fcntl(sender.pipe.as_fd(), FcntlArg::F_GETPIPE_SZ).unwrap();
         // Frames of exactly one page each fill the pipe's page slots exactly.
-        let page = 4096;
-        let frames = usize::try_from(capacity).unwrap() / page;
-        let payload = vec![9u8; page - crate::pipe::frame::HEADER_LEN];
+        let frames = usize::try_from(capacity).unwrap() / PAGE;
+        let payload = vec![9u8; PAGE - HEADER_LEN];
         for _ in 0..frames {
             sender.send_bytes(&payload).unwrap();
         }
@@ -304,6 +298,17 @@ mod tests {
             receiver.recv_bytes_timeout(Duration::from_secs(10)),
             Err(RecvError::Closed)
         ));
-        drop(copies_left_by_fork);
+        drop(copy_left_by_fork);
+    }
+
+    /// A closed receiver is known to the sender at once, though a copy of the read end (as a
+    /// forked process would hold) keeps the kernel from reporting a broken pipe.
+    #[test]
+    fn a_send_after_the_receiver_closed_fails_at_once() {
+        let (receiver, mut sender) = Pipe::one_way::<u32>().unwrap();
+        let copy_left_by_fork = receiver.pipe.as_fd().try_clone_to_owned().unwrap();
+        drop(receiver);
+        assert!(matches!(sender.send(&1), Err(SendError::Closed)));
+        drop(copy_left_by_fork);
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::fd_io::{Deadline, Fds, ReadOutcome, read_some, read_some_uninit};
+use super::fd_io::{Deadline, PipeSide, ReadOutcome, close_reading, read_some, read_some_uninit};
 use super::frame::{HEADER_LEN, Header, parse};
 use crate::codec;
 use crate::errors::{FrameFault, RecvError};
@@ -116,10 +116,10 @@ impl FrameReader {
     /// The next message decoded as `T`; `None` if the deadline passed first.
     pub(crate) fn recv_value<T: DeserializeOwned>(
         &mut self,
-        fds: Fds<'_>,
+        side: PipeSide<'_>,
         deadline: Deadline,
     ) -> Result<Option<T>, RecvError> {
-        let Some(payload) = self.next_payload(fds, deadline)? else {
+        let Some(payload) = self.next_payload(side, deadline)? else {
             return Ok(None);
         };
         let bytes = payload.as_slice();
@@ -134,11 +134,11 @@ impl FrameReader {
     /// The next message's bytes; `None` if the deadline passed first.
     pub(crate) fn recv_bytes(
         &mut self,
-        fds: Fds<'_>,
+        side: PipeSide<'_>,
         deadline: Deadline,
     ) -> Result<Option<Vec<u8>>, RecvError> {
         Ok(self
-            .next_payload(fds, deadline)?
+            .next_payload(side, deadline)?
             .map(|payload| match payload {
                 Payload::Buffered(bytes) => bytes.to_vec(),
                 Payload::Owned(bytes) => bytes,
@@ -147,8 +147,12 @@ impl FrameReader {
 
     /// True when a receive would return at once: a whole message is here, or the stream has
     /// ended or broken (the receive then reports that). False if the deadline passed first.
-    pub(crate) fn poll(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<bool, RecvError> {
-        match self.fill(fds, deadline) {
+    pub(crate) fn poll(
+        &mut self,
+        side: PipeSide<'_>,
+        deadline: Deadline,
+    ) -> Result<bool, RecvError> {
+        match self.fill(side, deadline) {
             Ok(ready) => Ok(ready.is_some()),
             Err(RecvError::Io { source }) => Err(RecvError::Io { source }),
             Err(_) => Ok(true),
@@ -157,10 +161,10 @@ impl FrameReader {
 
     fn next_payload(
         &mut self,
-        fds: Fds<'_>,
+        side: PipeSide<'_>,
         deadline: Deadline,
     ) -> Result<Option<Payload<'_>>, RecvError> {
-        match self.fill(fds, deadline)? {
+        match self.fill(side, deadline)? {
             None => Ok(None),
             Some(Ready::Large) => Ok(self.large.take().map(|large| Payload::Owned(large.bytes))),
             Some(Ready::Buffered { len }) => {
@@ -173,7 +177,7 @@ impl FrameReader {
 
     /// Reads until a whole frame is ready (without consuming it), the stream ends or breaks,
     /// or the deadline passes (`None`).
-    fn fill(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<Option<Ready>, RecvError> {
+    fn fill(&mut self, side: PipeSide<'_>, deadline: Deadline) -> Result<Option<Ready>, RecvError> {
         loop {
             match self.state {
                 StreamState::Open => {}
@@ -184,7 +188,7 @@ impl FrameReader {
                 if large.bytes.len() == large.len {
                     return Ok(Some(Ready::Large));
                 }
-                match large.read_more(fds, deadline)? {
+                match large.read_more(side, deadline)? {
                     ReadOutcome::Got(_) => {}
                     ReadOutcome::TimedOut => return Ok(None),
                     ReadOutcome::EndOfStream => {
@@ -234,7 +238,7 @@ impl FrameReader {
                     }
                 }
             };
-            match self.read_into_buffer(fds, needed, deadline)? {
+            match self.read_into_buffer(side, needed, deadline)? {
                 ReadOutcome::Got(_) => {}
                 ReadOutcome::TimedOut => return Ok(None),
                 ReadOutcome::EndOfStream => {
@@ -251,6 +255,14 @@ impl FrameReader {
         }
     }
 
+    /// This end stops reading: tells the writer and releases it if it waits on a full pipe.
+    pub(crate) fn close(&mut self, side: PipeSide<'_>) {
+        if self.buffer.is_empty() {
+            self.buffer = vec![0; READ_BUFFER_BYTES];
+        }
+        close_reading(side, &mut self.buffer);
+    }
+
     /// Moves a large frame's already-buffered payload bytes into a vector of its own.
     fn begin_large(&mut self, len: usize) {
         self.start += HEADER_LEN;
@@ -264,7 +276,7 @@ impl FrameReader {
     /// One bulk read, after making room so that `needed` bytes from `start` fit.
     fn read_into_buffer(
         &mut self,
-        fds: Fds<'_>,
+        side: PipeSide<'_>,
         needed: usize,
         deadline: Deadline,
     ) -> Result<ReadOutcome, RecvError> {
@@ -279,7 +291,7 @@ impl FrameReader {
             self.end -= self.start;
             self.start = 0;
         }
-        let outcome = read_some(fds, &mut self.buffer[self.end..], deadline).map_err(|errno| {
+        let outcome = read_some(side, &mut self.buffer[self.end..], deadline).map_err(|errno| {
             RecvError::Io {
                 source: errno.into(),
             }
@@ -293,7 +305,11 @@ impl FrameReader {
 
 impl LargePayload {
     /// One read straight into the payload vector, never past this frame's end.
-    fn read_more(&mut self, fds: Fds<'_>, deadline: Deadline) -> Result<ReadOutcome, RecvError> {
+    fn read_more(
+        &mut self,
+        side: PipeSide<'_>,
+        deadline: Deadline,
+    ) -> Result<ReadOutcome, RecvError> {
         let missing = self.len - self.bytes.len();
         if self.bytes.capacity() == self.bytes.len() {
             // Doubling keeps the copies of a growing vector linear in the payload's size.
@@ -302,10 +318,11 @@ impl LargePayload {
         }
         let spare = self.bytes.spare_capacity_mut();
         let want = missing.min(spare.len());
-        let outcome =
-            read_some_uninit(fds, &mut spare[..want], deadline).map_err(|errno| RecvError::Io {
+        let outcome = read_some_uninit(side, &mut spare[..want], deadline).map_err(|errno| {
+            RecvError::Io {
                 source: errno.into(),
-            })?;
+            }
+        })?;
         if let ReadOutcome::Got(n) = outcome {
             // SAFETY: the read initialised the first `n` spare bytes, and `n <= want`, which
             // is within the capacity.

@@ -5,11 +5,9 @@
 //! message is sent with its header by one `writev`, without copying the caller's bytes.
 //! Larger frames are finished by further writes while the reader drains.
 
-use std::io::IoSlice;
-
 use serde::Serialize;
 
-use super::fd_io::{Fds, WriteFailure, try_write_close_frame, write_all};
+use super::fd_io::{PipeSide, WriteFailure, close_writing, write_all};
 use super::frame::{HEADER_LEN, data_header};
 use super::sigpipe::SigpipeDefence;
 use crate::codec;
@@ -22,6 +20,9 @@ const SCRATCH_KEPT_BYTES: usize = 1 << 20;
 #[derive(Debug)]
 pub(crate) struct FrameWriter {
     defence: SigpipeDefence,
+    /// The pipe's capacity, when known: the most one write call may carry (see
+    /// [`write_all`]).
+    chunk_limit: Option<usize>,
     scratch: Vec<u8>,
     max_message_bytes: usize,
     /// An earlier write stopped inside a frame: the reader would misparse anything more.
@@ -29,9 +30,10 @@ pub(crate) struct FrameWriter {
 }
 
 impl FrameWriter {
-    pub(crate) fn new(max_message_bytes: usize) -> Self {
+    pub(crate) fn new(max_message_bytes: usize, chunk_limit: Option<usize>) -> Self {
         Self {
             defence: SigpipeDefence::for_current_disposition(),
+            chunk_limit,
             scratch: Vec::new(),
             max_message_bytes,
             torn: false,
@@ -49,7 +51,7 @@ impl FrameWriter {
     /// Encodes `value` and sends it as one frame.
     pub(crate) fn send_value<T: Serialize + ?Sized>(
         &mut self,
-        fds: Fds<'_>,
+        side: PipeSide<'_>,
         value: &T,
     ) -> Result<(), SendError> {
         if self.torn {
@@ -68,7 +70,7 @@ impl FrameWriter {
             })
         } else {
             frame[..HEADER_LEN].copy_from_slice(&data_header(len));
-            self.write_frame(fds, &mut [IoSlice::new(&frame)])
+            self.write_frame(side, &[], &frame)
         };
         if frame.capacity() <= SCRATCH_KEPT_BYTES {
             self.scratch = frame;
@@ -77,7 +79,7 @@ impl FrameWriter {
     }
 
     /// Sends `bytes` as one frame, as they are.
-    pub(crate) fn send_bytes(&mut self, fds: Fds<'_>, bytes: &[u8]) -> Result<(), SendError> {
+    pub(crate) fn send_bytes(&mut self, side: PipeSide<'_>, bytes: &[u8]) -> Result<(), SendError> {
         if self.torn {
             return Err(SendError::Closed);
         }
@@ -87,29 +89,32 @@ impl FrameWriter {
                 max: self.max_message_bytes,
             });
         }
-        let header = data_header(bytes.len());
-        self.write_frame(fds, &mut [IoSlice::new(&header), IoSlice::new(bytes)])
+        self.write_frame(side, &data_header(bytes.len()), bytes)
     }
 
-    /// Puts a close frame after the last message, if that cannot block (see
-    /// [`try_write_close_frame`]).
-    pub(crate) fn write_close_frame(&self, fds: Fds<'_>) {
-        // After a torn frame the reader could not parse it; the peer link still tells it.
-        if !self.torn {
-            try_write_close_frame(fds, self.defence);
-        }
+    /// This end stops writing: tells the reader, with a close frame after the last message
+    /// if the stream is still in step.
+    pub(crate) fn close(&self, side: PipeSide<'_>) {
+        close_writing(side, self.defence, !self.torn);
     }
 
-    fn write_frame(&mut self, fds: Fds<'_>, frame: &mut [IoSlice<'_>]) -> Result<(), SendError> {
-        write_all(fds, self.defence, frame).map_err(|failure| match failure {
-            WriteFailure::Closed { torn } => {
-                self.torn |= torn;
-                SendError::Closed
-            }
-            WriteFailure::Io { torn, errno } => {
-                self.torn |= torn;
-                SendError::Io {
-                    source: errno.into(),
+    fn write_frame(
+        &mut self,
+        side: PipeSide<'_>,
+        header: &[u8],
+        payload: &[u8],
+    ) -> Result<(), SendError> {
+        write_all(side, self.defence, header, payload, self.chunk_limit).map_err(|failure| {
+            match failure {
+                WriteFailure::Closed { torn } => {
+                    self.torn |= torn;
+                    SendError::Closed
+                }
+                WriteFailure::Io { torn, errno } => {
+                    self.torn |= torn;
+                    SendError::Io {
+                        source: errno.into(),
+                    }
                 }
             }
         })
