@@ -384,13 +384,14 @@ fn a_close_is_seen_although_a_bystander_holds_copies_of_the_end() {
 }
 
 /// The child holds a copy of the parent's read end (inherited at fork), so the kernel never
-/// reports a broken pipe: only the hang-up on the link can stop a send waiting for room.
+/// reports a broken pipe: closing the receiver must itself release a send waiting for room.
 #[test]
 fn a_sender_waiting_on_a_full_pipe_is_released_when_the_receiver_closes() {
     let _one = one_at_a_time();
     let (mut receiver, mut sender) = Pipe::one_way::<Vec<u8>>().unwrap();
     let mut child = Child::start(move || {
-        let chunk = vec![0u8; 64 * 1024];
+        // Bigger than the pipe: the writer blocks inside a write that needs the pipe emptied.
+        let chunk = vec![0u8; 1 << 20];
         loop {
             match sender.send(&chunk) {
                 Ok(()) => {}
@@ -399,7 +400,9 @@ fn a_sender_waiting_on_a_full_pipe_is_released_when_the_receiver_closes() {
             }
         }
     });
-    assert_eq!(receiver.recv_timeout(DEADLINE).unwrap().len(), 64 * 1024);
+    assert_eq!(receiver.recv_timeout(DEADLINE).unwrap().len(), 1 << 20);
+    // Let the child fill the pipe and block (the result is the same if it has not yet).
+    std::thread::sleep(Duration::from_millis(100));
     drop(receiver);
     child.join().expect("the child's send failed with Closed");
 }
@@ -409,7 +412,8 @@ fn a_connection_waiting_on_a_full_pipe_is_released_when_the_peer_closes() {
     let _one = one_at_a_time();
     let (mut parent_end, mut child_end) = Pipe::new::<Vec<u8>>().unwrap();
     let mut child = Child::start(move || {
-        let chunk = vec![0u8; 64 * 1024];
+        // Bigger than the pipe: the writer blocks inside a write that needs the pipe emptied.
+        let chunk = vec![0u8; 1 << 20];
         loop {
             match child_end.send_bytes(&chunk) {
                 Ok(()) => {}
@@ -420,8 +424,10 @@ fn a_connection_waiting_on_a_full_pipe_is_released_when_the_peer_closes() {
     });
     assert_eq!(
         parent_end.recv_bytes_timeout(DEADLINE).unwrap().len(),
-        64 * 1024
+        1 << 20
     );
+    // Let the child fill the pipe and block (the result is the same if it has not yet).
+    std::thread::sleep(Duration::from_millis(100));
     parent_end.close();
     child.join().expect("the child's send failed with Closed");
 }
