@@ -446,29 +446,50 @@ fn sending_to_a_closed_peer_is_an_error_not_a_signal() {
     let (receiver, mut sender) = Pipe::one_way::<u32>().unwrap();
     drop(receiver);
     assert!(matches!(sender.send(&1), Err(SendError::Closed)));
+
+    // Without the shared state the kernel's EPIPE is what tells, and SIGPIPE must not kill.
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    let mut sender = PipeSender::<u32>::from(write_end);
+    drop(read_end);
+    assert!(matches!(sender.send(&1), Err(SendError::Closed)));
 }
 
 /// A program that restored SIGPIPE's default (fatal) action must not be killed by a send to
-/// a closed one-way pipe either.
+/// a closed pipe either.
 #[test]
-fn a_one_way_send_to_a_closed_pipe_survives_a_default_sigpipe() {
+fn a_send_to_a_closed_pipe_survives_a_default_sigpipe() {
     let _one = one_at_a_time();
     let mut child = Child::start(|| {
         // SAFETY: setting a signal's disposition to SIG_DFL installs no handler code.
         let previous = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
         check(previous != libc::SIG_ERR, 3);
-        let Ok((receiver, mut sender)) = Pipe::one_way::<u32>() else {
+        // A pipe made elsewhere: no shared state, so the write really meets EPIPE.
+        let Ok((read_end, write_end)) = nix::unistd::pipe() else {
             exit_child(4)
         };
-        drop(receiver);
+        let mut sender = PipeSender::<u32>::from(write_end);
+        drop(read_end);
         check(matches!(sender.send(&1), Err(SendError::Closed)), 5);
         check(
             matches!(sender.send_bytes(&[0; 100]), Err(SendError::Closed)),
             6,
         );
         drop(sender);
+        let Ok((mut near, far)) = Pipe::new::<u32>() else {
+            exit_child(7)
+        };
+        drop(far);
+        check(matches!(near.send(&1), Err(SendError::Closed)), 8);
     });
     child.join().expect("the child was not killed by SIGPIPE");
+}
+
+#[test]
+fn every_end_can_move_to_another_thread_or_process() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Connection<String, Vec<u8>>>();
+    assert_send::<PipeReceiver<String>>();
+    assert_send::<PipeSender<String>>();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,11 +49,12 @@ use crate::process::discarding_fork_copy;
 /// ## Closing
 ///
 /// [`close`](Self::close), or dropping the end, tells the other end: its receives return
-/// [`RecvError::Closed`] once it has taken the messages sent before, and a send of its that
-/// finds the pipe full fails with [`SendError::Closed`] instead of waiting. That holds even
-/// if copies of this end's descriptors live on in other forked processes (`fork` copies them
-/// all); see [`Pipe`](crate::Pipe#ends-and-fork). A process that dies without closing
-/// (SIGKILL) is noticed once no process holds a copy of its end. (When
+/// [`RecvError::Closed`] once it has taken the messages sent before, and its sends fail with
+/// [`SendError::Closed`], also one already waiting for room. Messages this end had not
+/// received are discarded. That holds even if copies of this end's descriptors live on in
+/// other forked processes (`fork` copies them all); see [`Pipe`](crate::Pipe#ends-and-fork).
+/// A process that dies without closing (SIGKILL) is noticed once no process holds a copy of
+/// its end. (When
 /// [`Process::start`](crate::Process::start) drops the parent's copy of a closure the child
 /// now owns, the ends in it are only released, not closed for the child.)
 ///

@@ -234,8 +234,9 @@ pub(crate) fn close_writing(side: PipeSide<'_>, defence: SigpipeDefence, frame_a
 const MOST_DISCARDED_AT_CLOSE: usize = 4 << 20;
 
 /// The reader's part of closing (see [`PipeState`]): flag first, then empty the pipe, which
-/// wakes a writer blocked on it. `scratch` receives the discarded bytes.
-pub(crate) fn close_reading(side: PipeSide<'_>, scratch: &mut [u8]) {
+/// wakes a writer blocked on it. `scratch` receives the discarded bytes; it is given
+/// `scratch_len` bytes if it is empty and something must be read.
+pub(crate) fn close_reading(side: PipeSide<'_>, scratch: &mut Vec<u8>, scratch_len: usize) {
     let Some(state) = side.state else {
         return;
     };
@@ -244,6 +245,9 @@ pub(crate) fn close_reading(side: PipeSide<'_>, scratch: &mut [u8]) {
     while discarded < MOST_DISCARDED_AT_CLOSE
         && matches!(ready_now(side.fd, PollFlags::POLLIN), Ok(true))
     {
+        if scratch.is_empty() {
+            scratch.resize(scratch_len.max(1), 0);
+        }
         match nix::unistd::read(side.fd, scratch) {
             Ok(0) => break,
             Ok(n) => discarded += n,

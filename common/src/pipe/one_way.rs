@@ -39,9 +39,9 @@ use crate::process::discarding_fork_copy;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Closing or dropping it tells the sender, whose sends fail with [`SendError::Closed`]
-/// from the moment the pipe is full (rather than wait forever), or at once when no process
-/// holds a copy of this end any more.
+/// Closing or dropping it tells the sender, whose sends then fail with
+/// [`SendError::Closed`], also one already waiting for room; messages not yet received are
+/// discarded. That holds even while forked processes hold copies of this end.
 pub struct PipeReceiver<T> {
     pipe: PipeEnd,
     reader: FrameReader,

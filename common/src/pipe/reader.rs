@@ -257,10 +257,7 @@ impl FrameReader {
 
     /// This end stops reading: tells the writer and releases it if it waits on a full pipe.
     pub(crate) fn close(&mut self, side: PipeSide<'_>) {
-        if self.buffer.is_empty() {
-            self.buffer = vec![0; READ_BUFFER_BYTES];
-        }
-        close_reading(side, &mut self.buffer);
+        close_reading(side, &mut self.buffer, READ_BUFFER_BYTES);
     }
 
     /// Moves a large frame's already-buffered payload bytes into a vector of its own.
