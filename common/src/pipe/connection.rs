@@ -102,7 +102,7 @@ impl<Tx, Rx> Connection<Tx, Rx> {
     /// writes them to `outgoing` (the two may be `dup`s of one socket). The other side must
     /// write and read this library's frames. Such a connection learns that its peer closed
     /// from the close frame or the kernel only; ends made by [`Pipe`](crate::Pipe) also
-    /// share a state that works despite `fork`'s copies of the descriptors.
+    /// share a close state that works whatever copies of the descriptors `fork` made.
     pub fn from_fds(incoming: OwnedFd, outgoing: OwnedFd) -> Self {
         Self {
             incoming: PipeEnd::new(incoming, None),

@@ -214,8 +214,8 @@ impl<T: Serialize> PipeSender<T> {
 }
 
 /// Reads frames from a descriptor made elsewhere: the read end of a pipe, a FIFO, a socket.
-/// Without the link that [`Pipe::one_way`](crate::Pipe::one_way) sets up, it learns that the
-/// sender closed from the close frame or the kernel's end-of-file only.
+/// Without the shared close state of ends made by [`Pipe::one_way`](crate::Pipe::one_way), it
+/// learns that the sender closed from the close frame or the kernel's end-of-file only.
 impl<T> From<OwnedFd> for PipeReceiver<T> {
     fn from(pipe: OwnedFd) -> Self {
         Self {
@@ -227,8 +227,9 @@ impl<T> From<OwnedFd> for PipeReceiver<T> {
 }
 
 /// Writes frames to a descriptor made elsewhere: the write end of a pipe, a FIFO, a socket.
-/// Without the link that [`Pipe::one_way`](crate::Pipe::one_way) sets up, a send blocks on a
-/// full pipe until the kernel reports that every copy of the read end is closed.
+/// Without the shared close state of ends made by [`Pipe::one_way`](crate::Pipe::one_way), a
+/// send to a closed receiver fails only when the kernel reports that every copy of the read
+/// end is closed (until then it may wait on a full pipe).
 impl<T> From<OwnedFd> for PipeSender<T> {
     fn from(pipe: OwnedFd) -> Self {
         Self {
