@@ -97,6 +97,151 @@ pub enum ProcessError {
 // Pipe (owned by the pipe module's author)
 // ---------------------------------------------------------------------------------------------
 
+/// Creating a [`Pipe`](crate::Pipe) failed.
+#[derive(Debug, Error)]
+pub enum PipeError {
+    /// The kernel refused to create the socket pair or pipe (e.g. too many open files).
+    #[error("could not create {what}")]
+    Create {
+        /// What was being created: "a socket pair" or "a pipe".
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why a [`Connection`](crate::Connection) or [`PipeSender`](crate::PipeSender) could not send
+/// a message.
+///
+/// ```
+/// use multiprocessing as mp;
+///
+/// let (mut near, _far) = mp::Pipe::new::<String>()?;
+/// let mut near = near.with_max_message_bytes(8);
+/// assert!(matches!(
+///     near.send(&"far more than eight bytes".to_owned()),
+///     Err(mp::SendError::TooLarge { max: 8, .. })
+/// ));
+/// # Ok::<(), mp::PipeError>(())
+/// ```
+#[derive(Debug, Error)]
+pub enum SendError {
+    /// The other end is closed (every copy of it, or its owner closed it explicitly), or an
+    /// earlier send failed part-way through a message, which leaves the stream unusable.
+    #[error("the other end of the pipe is closed")]
+    Closed,
+    /// The encoded message is longer than this end's limit; nothing was sent.
+    #[error("message of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The encoded length.
+        len: usize,
+        /// The limit (see `with_max_message_bytes`).
+        max: usize,
+    },
+    /// The value could not be serialised (e.g. a map whose length serde cannot know).
+    #[error("could not encode the message")]
+    Encode {
+        /// The codec's error.
+        #[source]
+        source: postcard::Error,
+    },
+    /// Writing failed for another reason than a closed peer.
+    #[error("writing to the pipe failed")]
+    Io {
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why a [`Connection`](crate::Connection) or [`PipeReceiver`](crate::PipeReceiver) returned
+/// no message.
+///
+/// `Closed` is the normal end of a conversation; `Timeout` comes only from the `_timeout`
+/// methods. After `TooLarge` or `Corrupt` the byte stream cannot be trusted any more, so every
+/// later receive returns the same error again; after `Decode` the next message is fine.
+///
+/// ```
+/// use std::time::Duration;
+/// use multiprocessing as mp;
+///
+/// let (mut near, far) = mp::Pipe::new::<u32>()?;
+/// assert!(matches!(
+///     near.recv_timeout(Duration::from_millis(10)),
+///     Err(mp::RecvError::Timeout { .. })
+/// ));
+/// drop(far);
+/// assert!(matches!(near.recv(), Err(mp::RecvError::Closed)));
+/// # Ok::<(), mp::PipeError>(())
+/// ```
+#[derive(Debug, Error)]
+pub enum RecvError {
+    /// The other end was closed (explicitly, dropped, or its process died) and every message
+    /// it sent before has been received.
+    #[error("the other end of the pipe is closed")]
+    Closed,
+    /// No whole message arrived within the timeout. A message that was partly received stays
+    /// buffered: the next receive continues it.
+    #[error("no message arrived within {waited:?}")]
+    Timeout {
+        /// How long the receive waited.
+        waited: std::time::Duration,
+    },
+    /// A frame announced a payload longer than this end's limit; it was not read, nor was
+    /// memory allocated for it.
+    #[error("incoming message of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// The length the frame header announced.
+        len: u64,
+        /// The limit (see `with_max_message_bytes`).
+        max: usize,
+    },
+    /// The bytes on the pipe are not a frame of this library (something else wrote to the fd,
+    /// or the writer died part-way through a message).
+    #[error("corrupt frame on the pipe: {fault}")]
+    Corrupt {
+        /// What was wrong.
+        fault: FrameFault,
+    },
+    /// A whole frame arrived but its payload does not decode as the expected type (the two
+    /// ends disagree about the message type). The frame is consumed.
+    #[error("a message of {len} bytes does not decode as the expected type")]
+    Decode {
+        /// The payload's length.
+        len: usize,
+        /// The codec's error.
+        #[source]
+        source: postcard::Error,
+    },
+    /// Reading or waiting failed for another reason than a closed peer.
+    #[error("reading from the pipe failed")]
+    Io {
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What made a frame corrupt (see [`RecvError::Corrupt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum FrameFault {
+    /// The header does not start with the frame marker, or names no known frame kind.
+    #[error("header bytes {header:02x?} are not a frame header")]
+    BadHeader {
+        /// The header as received.
+        header: [u8; 12],
+    },
+    /// The peer's end closed in the middle of a frame.
+    #[error("the other end closed after {received} of the frame's {expected} bytes")]
+    Truncated {
+        /// The bytes the frame needed (header included, when the header was complete).
+        expected: u64,
+        /// The bytes that arrived.
+        received: u64,
+    },
+}
+
 // ---------------------------------------------------------------------------------------------
 // Queue (owned by the queue module's author)
 // ---------------------------------------------------------------------------------------------
