@@ -173,12 +173,12 @@ fn queue(n: u64, producers: u64) -> Duration {
     let start = Instant::now();
     let mut processes = Vec::new();
     for _ in 0..producers {
-        let queue = queue.clone();
+        let producer_queue = queue.clone();
         processes.push(spawn(move || {
             for i in 0..each {
-                queue.put(Some(i)).expect("put");
+                producer_queue.put(Some(i)).expect("put");
             }
-            queue.put(None).expect("put");
+            producer_queue.put(None).expect("put");
         }));
         let (queue, done) = (queue.clone(), done.clone());
         processes.push(spawn(move || {
@@ -198,7 +198,7 @@ fn queue(n: u64, producers: u64) -> Duration {
 }
 
 fn pipe_oneway(n: u64) -> Duration {
-    let (receiver, sender) = mp::Pipe::one_way::<u64>().expect("pipe");
+    let (mut receiver, mut sender) = mp::Pipe::one_way::<u64>().expect("pipe");
     let start = Instant::now();
     let mut child = spawn(move || {
         for i in 0..n {
@@ -214,7 +214,7 @@ fn pipe_oneway(n: u64) -> Duration {
 }
 
 fn pipe_roundtrip(n: u64) -> Duration {
-    let (parent, child_end) = mp::Pipe::new::<u64>().expect("pipe");
+    let (mut parent, mut child_end) = mp::Pipe::new::<u64>().expect("pipe");
     let mut child = spawn(move || {
         while let Ok(value) = child_end.recv() {
             if child_end.send(&value).is_err() {
@@ -236,7 +236,7 @@ fn pipe_roundtrip(n: u64) -> Duration {
 }
 
 fn pipe_1mib(n: u64) -> Duration {
-    let (receiver, sender) = mp::Pipe::one_way::<()>().expect("pipe");
+    let (mut receiver, mut sender) = mp::Pipe::one_way::<()>().expect("pipe");
     let start = Instant::now();
     let mut child = spawn(move || {
         let blob = vec![b'x'; 1 << 20];
@@ -280,8 +280,12 @@ fn condition_buffer(n: u64) -> Duration {
     let count = mp::Value::new(0usize).expect("value");
     let start = Instant::now();
     let producer = {
-        let (condition, buffer, head, count) =
-            (condition.clone(), buffer.clone(), head.clone(), count.clone());
+        let (condition, buffer, head, count) = (
+            condition.clone(),
+            buffer.clone(),
+            head.clone(),
+            count.clone(),
+        );
         spawn(move || {
             for i in 0..n {
                 let mut guard = condition.acquire().expect("acquire");
@@ -297,8 +301,12 @@ fn condition_buffer(n: u64) -> Duration {
         })
     };
     let consumer = {
-        let (condition, buffer, head, count) =
-            (condition.clone(), buffer.clone(), head.clone(), count.clone());
+        let (condition, buffer, head, count) = (
+            condition.clone(),
+            buffer.clone(),
+            head.clone(),
+            count.clone(),
+        );
         spawn(move || {
             for _ in 0..n {
                 let mut guard = condition.acquire().expect("acquire");
@@ -422,12 +430,7 @@ fn python(workload: &str, n: u64) -> Option<f64> {
     let text = String::from_utf8_lossy(&output.stdout);
     let key = "\"seconds\": ";
     let at = text.find(key)? + key.len();
-    text[at..]
-        .split([',', '}'])
-        .next()?
-        .trim()
-        .parse()
-        .ok()
+    text[at..].split([',', '}']).next()?.trim().parse().ok()
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {
@@ -446,7 +449,14 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|r| r.parse().ok())
         .unwrap_or(5usize);
-    let only: Vec<&String> = args.iter().skip(1).filter(|a| !a.starts_with("--")).collect();
+    // Workload names to run (all when none): every argument that is not a flag or its value.
+    let only: Vec<&String> = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, a)| !a.starts_with("--") && args[i - 1] != "--rounds")
+        .map(|(_, a)| a)
+        .collect();
     let python_available = Command::new("python3").arg("--version").output().is_ok();
     if !python_available {
         println!("python3 not found: Rust figures only");
@@ -460,7 +470,11 @@ fn main() {
         "workload", "unit", "python", "rust", "raw pipe", "vs python"
     );
     for workload in workloads() {
-        if !only.is_empty() && !only.iter().any(|name| workload.name.contains(name.as_str())) {
+        if !only.is_empty()
+            && !only
+                .iter()
+                .any(|name| workload.name.contains(name.as_str()))
+        {
             continue;
         }
         let (mut ours, mut theirs, mut raw) = (Vec::new(), Vec::new(), Vec::new());
@@ -490,10 +504,15 @@ fn main() {
         let raw = median(&mut raw);
         let ratio = theirs.map(|t| workload.unit.speedup(ours, t));
         let verdict = match workload.target {
-            Target::TimesPython(times) => ratio.map(|r| (format!(">= {times}x python"), r >= times)),
+            Target::TimesPython(times) => {
+                ratio.map(|r| (format!(">= {times}x python"), r >= times))
+            }
             Target::WithinRawPipe(factor) => raw.map(|raw| {
                 let slower = 1.0 / workload.unit.speedup(ours, raw);
-                (format!("<= {factor}x raw pipe (is {slower:.2}x)"), slower <= factor)
+                (
+                    format!("<= {factor}x raw pipe (is {slower:.2}x)"),
+                    slower <= factor,
+                )
             }),
             Target::AtLeastRawPipe => raw.map(|raw| {
                 let times = workload.unit.speedup(ours, raw);

@@ -240,7 +240,11 @@ fn println_in_a_child_reaches_the_terminal() {
     // Re-run this very test in a fresh process with --nocapture, as a student would, and
     // read what reached its stdout.
     let mut rerun = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "println_in_a_child_reaches_the_terminal", "--nocapture"])
+        .args([
+            "--exact",
+            "println_in_a_child_reaches_the_terminal",
+            "--nocapture",
+        ])
         .args(["--test-threads", "1"])
         .env(PRINT_MODE, "1")
         .stdout(std::process::Stdio::piped())
