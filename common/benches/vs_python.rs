@@ -369,12 +369,13 @@ fn raw_pipe_oneway(n: u64) -> Duration {
 fn raw_pipe_roundtrip(n: u64) -> Duration {
     let (mut to_child_read, mut to_child_write) = raw_pipe();
     let (mut to_parent_read, mut to_parent_write) = raw_pipe();
+    // The child inherits the parent's write end too, so it would never see end-of-file:
+    // it echoes exactly the n + 1 messages it is sent, then exits.
     let mut child = spawn(move || {
         let mut byte = [0u8; 8];
-        while to_child_read.read_exact(&mut byte).is_ok() {
-            if to_parent_write.write_all(&byte).is_err() {
-                break;
-            }
+        for _ in 0..=n {
+            to_child_read.read_exact(&mut byte).expect("read");
+            to_parent_write.write_all(&byte).expect("write");
         }
     });
     let mut byte = [0u8; 8];
