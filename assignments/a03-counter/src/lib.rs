@@ -106,7 +106,7 @@ pub fn count_in_processes(workers: usize, increments: u64) -> Result<CounterRepo
     //       (`counts.to_vec()`) in a `CounterReport`.
     todo!(
         "create a shared mp::Value counter and an mp::Array with one slot per worker \
-         ({workers} workers), run_workers on them ({increments} increments each), and return \
+         (workers: {workers}), run_workers on them ({increments} increments each), and return \
          what they hold"
     )
 }

@@ -48,6 +48,7 @@ fn counts_forks_of_the_tree_and_not_threads() {
     let grandchild_ok = fork_and_wait(|| {
         // SAFETY: in the (single-threaded) child; the grandchild only `_exit`s.
         match unsafe { libc::fork() } {
+            // SAFETY: the grandchild ends at once, touching nothing.
             0 => unsafe { libc::_exit(0) },
             -1 => 1,
             pid => {

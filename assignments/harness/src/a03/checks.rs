@@ -118,10 +118,7 @@ fn run_once(ctx: &CheckContext<'_>, seed: Seed) -> Result<Run, Failure> {
                  workers from 1 to 64"
             };
             return Err(execution.fail(Failure::wrong(
-                format!(
-                    "Ok with the counts of {} workers × {} increments",
-                    scenario.workers, scenario.increments
-                ),
+                format!("Ok with the counts of {}", work(&scenario)),
                 format!("count_in_processes returned an error: {error}"),
                 meaning,
             )));
@@ -135,10 +132,11 @@ fn run_once(ctx: &CheckContext<'_>, seed: Seed) -> Result<Run, Failure> {
 }
 
 fn work(scenario: &Scenario) -> String {
-    format!(
-        "{} workers × {} increments",
-        scenario.workers, scenario.increments
-    )
+    let workers = match scenario.workers {
+        1 => "1 worker".to_owned(),
+        many => format!("{many} workers"),
+    };
+    format!("{workers} × {} increments", scenario.increments)
 }
 
 fn judge_total(run: &Run) -> Result<Vec<Figure>, Failure> {
@@ -169,13 +167,13 @@ fn judge_total(run: &Run) -> Result<Vec<Figure>, Failure> {
         ),
         Total::NeverReached => (
             "0: no increment reached the counter the main process reads".to_owned(),
-            "each worker incremented a counter of its own (a Value created inside the worker, \
-             or a plain variable, which a process only changes in its own copy of memory: \
-             create the Value once, in the main process, before starting any worker, and move \
-             a clone of it into each worker's closure), or the increments were written with \
-             `counter.store(..)` while holding `counter.get_lock()`'s guard, which writes its \
-             own copy back when dropped: change the value through the guard, \
-             `*guard += 1`"
+            "one of two mistakes. (1) Each worker incremented a counter of its own: a Value \
+             created inside the worker, or a plain variable, which a process only changes in \
+             its own copy of memory. Create the Value once, in the main process, before \
+             starting any worker, and move a clone of it into each worker's closure. (2) The \
+             increments were written with `counter.store(..)` while holding \
+             `counter.get_lock()`'s guard: the guard writes its own copy back when it drops, \
+             undoing them. Change the value through the guard: `*guard += 1`"
                 .to_owned(),
         ),
         Total::Short { missing } => (
