@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use course_harness::a03::{Report, Scenario, oracle};
+use course_harness::a03::{Call, Report, Scenario, oracle};
 use course_harness::protocol::{RunnerOutcome, decode_frame};
 use course_harness::run::{SandboxOptions, run};
 
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     let scenario = Scenario {
         workers,
         increments,
-        hold_lock,
+        call: Call::RunWorkers { hold_lock },
     };
     let expected = oracle::expected_total(&scenario);
     let input = match serde_json::to_vec(&scenario) {

@@ -88,8 +88,10 @@ fn no_lost_updates(ctx: &CheckContext<'_>) -> Judgement {
 
 /// Runs every repetition and applies `judges` in order to each run.
 fn judged(ctx: &CheckContext<'_>, judges: &[Judge]) -> Judgement {
+    let mut index = 0;
     repeat(ctx, |seed| {
-        let run = run_once(ctx, seed)?;
+        let run = run_once(ctx, seed, index)?;
+        index += 1;
         let mut figures = run.execution.figures();
         for judge in judges {
             figures.extend(judge(&run).map_err(|failure| run.execution.fail(failure))?);
@@ -98,14 +100,19 @@ fn judged(ctx: &CheckContext<'_>, judges: &[Judge]) -> Judgement {
     })
 }
 
-fn run_once(ctx: &CheckContext<'_>, seed: Seed) -> Result<Run, Failure> {
+fn run_once(ctx: &CheckContext<'_>, seed: Seed, index: u32) -> Result<Run, Failure> {
     let inputs = Inputs::from_table(&ctx.check.inputs).map_err(|why| {
         Failure::new(Verdict::CouldNotRun {
             why: format!("invalid inputs in the manifest: {why}"),
         })
     })?;
-    let scenario = oracle::scenario(&inputs, seed, oracle::machine_cores());
+    let scenario = oracle::scenario(&inputs, seed, oracle::machine_cores(), index);
     let execution: Execution<Report> = execute(ctx, &scenario)?;
+    if let Some(Err(why)) = &execution.report.lock_hold {
+        return Err(execution.fail(Failure::new(Verdict::CouldNotRun {
+            why: format!("the runner could not set the run up: {why}"),
+        })));
+    }
     let counted = match &execution.report.counted {
         Ok(counted) => counted.clone(),
         Err(error) => {
@@ -350,7 +357,7 @@ fn judge_joined(run: &Run) -> Result<Vec<Figure>, Failure> {
 }
 
 fn judge_lock_respected(run: &Run) -> Result<Vec<Figure>, Failure> {
-    if !run.scenario.hold_lock {
+    if !run.scenario.call.holds_lock() {
         return Ok(Vec::new());
     }
     let hold = match &run.execution.report.lock_hold {

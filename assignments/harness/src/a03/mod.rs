@@ -15,5 +15,5 @@ mod protocol;
 pub mod runner;
 
 pub use checks::CHECKS;
-pub use oracle::Inputs;
-pub use protocol::{Counted, LockHold, Release, Report, Scenario};
+pub use oracle::{HoldLock, Inputs};
+pub use protocol::{Call, Counted, LockHold, Release, Report, Scenario};

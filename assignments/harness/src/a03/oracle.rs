@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use crate::a03::protocol::{Counted, Scenario};
+use crate::a03::protocol::{Call, Counted, Scenario};
 use crate::seed::Seed;
 
 /// Most workers a scenario may have.
@@ -27,11 +27,26 @@ pub struct Inputs {
     pub over_cores: Option<usize>,
     /// Increments per worker (1 to [`MAX_INCREMENTS`]); the seed adds up to an eighth more.
     pub increments: u64,
-    /// When true, the runner creates the counter, holds its lock while the workers start
-    /// (see [`probe`](crate::a03::probe)) and calls `run_workers`; otherwise it calls
-    /// `count_in_processes`.
+    /// `never` (the default): the runs call `count_in_processes`. Otherwise the runner creates
+    /// the counter and the counts and calls `run_workers`, holding the counter's lock while
+    /// the workers start (see [`probe`](crate::a03::probe)) on `always` every run, on
+    /// `every-other-run` the first, third, fifth... (the runs in between let the workers start
+    /// staggered, as they do on their own, which shows some races more often).
     #[serde(default)]
-    pub hold_lock: bool,
+    pub hold_lock: HoldLock,
+}
+
+/// When the runner holds the counter's lock while the workers start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HoldLock {
+    /// Never: the runs call `count_in_processes`.
+    #[default]
+    Never,
+    /// On every run of `run_workers`.
+    Always,
+    /// On the runs with an even index (the first, the third...) of `run_workers`.
+    EveryOtherRun,
 }
 
 impl Inputs {
@@ -64,8 +79,9 @@ pub fn machine_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// The scenario a seed gives for these inputs on a machine with `cores` cores.
-pub fn scenario(inputs: &Inputs, seed: Seed, cores: usize) -> Scenario {
+/// The scenario a seed gives for these inputs, for run `run` (from 0) of a check, on a
+/// machine with `cores` cores.
+pub fn scenario(inputs: &Inputs, seed: Seed, cores: usize, run: u32) -> Scenario {
     let mut rng = seed.rng();
     let workers = match inputs.over_cores {
         Some(over) => inputs.workers.max(cores.saturating_add(over)),
@@ -77,7 +93,13 @@ pub fn scenario(inputs: &Inputs, seed: Seed, cores: usize) -> Scenario {
     Scenario {
         workers,
         increments,
-        hold_lock: inputs.hold_lock,
+        call: match inputs.hold_lock {
+            HoldLock::Never => Call::CountInProcesses,
+            HoldLock::Always => Call::RunWorkers { hold_lock: true },
+            HoldLock::EveryOtherRun => Call::RunWorkers {
+                hold_lock: run % 2 == 0,
+            },
+        },
     }
 }
 
@@ -150,33 +172,56 @@ mod tests {
             workers,
             over_cores,
             increments: 800,
-            hold_lock: false,
+            hold_lock: HoldLock::Never,
         }
     }
 
     #[test]
     fn workers_outnumber_the_cores_when_asked() {
         let seed = Seed(5);
-        assert_eq!(scenario(&inputs(1, None), seed, 8).workers, 1);
-        assert_eq!(scenario(&inputs(4, Some(0)), seed, 2).workers, 4);
-        assert_eq!(scenario(&inputs(4, Some(3)), seed, 2).workers, 5);
-        assert_eq!(scenario(&inputs(4, Some(3)), seed, 16).workers, 19);
+        assert_eq!(scenario(&inputs(1, None), seed, 8, 0).workers, 1);
+        assert_eq!(scenario(&inputs(4, Some(0)), seed, 2, 0).workers, 4);
+        assert_eq!(scenario(&inputs(4, Some(3)), seed, 2, 0).workers, 5);
+        assert_eq!(scenario(&inputs(4, Some(3)), seed, 16, 0).workers, 19);
         assert_eq!(
-            scenario(&inputs(4, Some(3)), seed, 500).workers,
+            scenario(&inputs(4, Some(3)), seed, 500, 0).workers,
             MAX_WORKERS
         );
     }
 
     #[test]
+    fn the_lock_is_held_on_the_runs_the_inputs_say() {
+        let holds = |hold_lock| {
+            let inputs = Inputs {
+                hold_lock,
+                ..inputs(2, None)
+            };
+            (0..4)
+                .map(|run| scenario(&inputs, Seed(1), 2, run).call)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(holds(HoldLock::Never), [Call::CountInProcesses; 4]);
+        assert_eq!(
+            holds(HoldLock::Always),
+            [Call::RunWorkers { hold_lock: true }; 4]
+        );
+        let (held, free) = (
+            Call::RunWorkers { hold_lock: true },
+            Call::RunWorkers { hold_lock: false },
+        );
+        assert_eq!(holds(HoldLock::EveryOtherRun), [held, free, held, free]);
+    }
+
+    #[test]
     fn increments_vary_with_the_seed_within_an_eighth() {
         let counts: Vec<u64> = (0..50)
-            .map(|i| scenario(&inputs(2, None), Seed(i), 2).increments)
+            .map(|i| scenario(&inputs(2, None), Seed(i), 2, 0).increments)
             .collect();
         assert!(counts.iter().all(|n| (800..=900).contains(n)), "{counts:?}");
         assert!(counts.iter().any(|n| *n != counts[0]), "{counts:?}");
         assert_eq!(
-            scenario(&inputs(2, None), Seed(9), 2),
-            scenario(&inputs(2, None), Seed(9), 2)
+            scenario(&inputs(2, None), Seed(9), 2, 0),
+            scenario(&inputs(2, None), Seed(9), 2, 0)
         );
     }
 
@@ -185,7 +230,7 @@ mod tests {
         let scenario = Scenario {
             workers: 3,
             increments: 10,
-            hold_lock: false,
+            call: Call::CountInProcesses,
         };
         let counted = |total, per_process: &[u64]| Counted {
             total,

@@ -9,11 +9,31 @@ pub struct Scenario {
     pub workers: usize,
     /// How many increments each worker makes.
     pub increments: u64,
-    /// False: call `count_in_processes(workers, increments)`, which creates the counter and
-    /// the counts itself. True: the runner creates them, holds the counter's lock while the
-    /// workers start (see [`LockHold`]), and calls `run_workers(&counter, &counts,
-    /// increments)`.
-    pub hold_lock: bool,
+    /// Which of the student's functions the runner calls.
+    pub call: Call,
+}
+
+/// Which of the student's functions a run calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Call {
+    /// `count_in_processes(workers, increments)`, which creates the counter and the counts
+    /// itself.
+    CountInProcesses,
+    /// `run_workers(&counter, &counts, increments)` on a counter and counts the runner created;
+    /// with `hold_lock`, the runner holds the counter's lock while the workers start (see
+    /// [`LockHold`]).
+    RunWorkers {
+        /// Whether the runner holds the counter's lock while the workers start.
+        hold_lock: bool,
+    },
+}
+
+impl Call {
+    /// True when the runner holds the counter's lock while the workers start.
+    pub fn holds_lock(self) -> bool {
+        matches!(self, Self::RunWorkers { hold_lock: true })
+    }
 }
 
 /// What the student's code returned, and what the runner saw it do.
@@ -24,7 +44,8 @@ pub struct Report {
     /// Processes forked by the student's code (the whole tree), counted by the runner's
     /// [`ForkCounter`](crate::forks::ForkCounter); `None` if it could not be installed.
     pub forks: Option<u64>,
-    /// With [`Scenario::hold_lock`]: how the hold went, or why it could not be made.
+    /// When the runner held the lock ([`Call::holds_lock`]): how the hold went, or why it
+    /// could not be made.
     pub lock_hold: Option<Result<LockHold, String>>,
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use multiprocessing as mp;
 
 use crate::a03::probe::{Expecting, LockProbe};
-use crate::a03::protocol::{Counted, Report, Scenario};
+use crate::a03::protocol::{Call, Counted, Report, Scenario};
 use crate::forks::ForkCounter;
 
 /// Longest the runner holds the counter's lock while the workers start. A correct run lets go
@@ -22,8 +22,8 @@ pub type CountFn<'a> = &'a dyn Fn(usize, u64) -> Result<(u64, Vec<u64>), String>
 pub type RunWorkersFn<'a> = &'a dyn Fn(&mp::Value<u64>, &mp::Array<u64>, u64) -> Result<(), String>;
 
 /// Runs one scenario against the student's functions and builds the report, counting the
-/// forks made meanwhile and, with [`Scenario::hold_lock`], holding the counter's lock while
-/// the workers start.
+/// forks made meanwhile and, when the scenario says so ([`Call::holds_lock`]), holding the
+/// counter's lock while the workers start.
 pub fn serve_scenario(
     scenario: &Scenario,
     count_in_processes: CountFn<'_>,
@@ -32,15 +32,18 @@ pub fn serve_scenario(
     let forks = ForkCounter::install().ok();
     let before = forks.map(|counter| (counter, counter.forks()));
     let forked = || before.map(|(counter, before)| counter.forks().saturating_sub(before));
-    if !scenario.hold_lock {
-        let counted = count_in_processes(scenario.workers, scenario.increments)
-            .map(|(total, per_process)| Counted { total, per_process });
-        return Report {
-            counted,
-            forks: forked(),
-            lock_hold: None,
-        };
-    }
+    let hold_lock = match scenario.call {
+        Call::CountInProcesses => {
+            let counted = count_in_processes(scenario.workers, scenario.increments)
+                .map(|(total, per_process)| Counted { total, per_process });
+            return Report {
+                counted,
+                forks: forked(),
+                lock_hold: None,
+            };
+        }
+        Call::RunWorkers { hold_lock } => hold_lock,
+    };
     let shared = mp::Value::new(0u64)
         .map_err(|e| crate::runner::error_chain(&e))
         .and_then(|counter| {
@@ -58,24 +61,23 @@ pub fn serve_scenario(
             };
         }
     };
-    let expecting = Expecting {
-        forks: before,
-        workers: scenario.workers,
-        limit: LOCK_HOLD_LIMIT,
-    };
-    let probe = LockProbe::hold(&counter, expecting);
+    let probe = hold_lock.then(|| {
+        let expecting = Expecting {
+            forks: before,
+            workers: scenario.workers,
+            limit: LOCK_HOLD_LIMIT,
+        };
+        LockProbe::hold(&counter, expecting)
+    });
     let returned = run_workers(&counter, &counts, scenario.increments);
-    let lock_hold = match probe {
-        Ok(probe) => probe.finish(),
-        Err(why) => Err(why),
-    };
+    let lock_hold = probe.map(|probe| probe.and_then(LockProbe::finish));
     Report {
         counted: returned.map(|()| Counted {
             total: counter.load(),
             per_process: counts.to_vec(),
         }),
         forks: forked(),
-        lock_hold: Some(lock_hold),
+        lock_hold,
     }
 }
 
