@@ -2,7 +2,7 @@
 //! more judges; a judge names the likely mistake when it fails.
 
 use crate::a03::oracle::{self, Inputs, Total};
-use crate::a03::protocol::{Counted, Release, Report, Scenario};
+use crate::a03::protocol::{Call, Counted, Release, Report, Scenario};
 use crate::checks::{
     AssignmentChecks, CheckContext, CheckDef, Execution, Failure, Judgement, execute, repeat,
 };
@@ -126,7 +126,7 @@ fn run_once(ctx: &CheckContext<'_>, seed: Seed, index: u32) -> Result<Run, Failu
             };
             return Err(execution.fail(Failure::wrong(
                 format!("Ok with the counts of {}", work(&scenario)),
-                format!("count_in_processes returned an error: {error}"),
+                format!("{} returned an error: {error}", called(&scenario)),
                 meaning,
             )));
         }
@@ -136,6 +136,14 @@ fn run_once(ctx: &CheckContext<'_>, seed: Seed, index: u32) -> Result<Run, Failu
         execution,
         counted,
     })
+}
+
+/// The student's function a run calls.
+fn called(scenario: &Scenario) -> &'static str {
+    match scenario.call {
+        Call::CountInProcesses => "count_in_processes",
+        Call::RunWorkers { .. } => "run_workers",
+    }
 }
 
 fn work(scenario: &Scenario) -> String {
