@@ -21,6 +21,7 @@
 //! - [`manifest`]: `course.toml`, its schema and loading, generated statement parts.
 //! - [`protocol`]: the frame a runner writes; [`runner`]: `serve`, a runner's `main`.
 //! - [`run`]: spawning a runner in a sandboxed process group; [`procfs`]: reading `/proc`.
+//! - [`forks`]: counting the forks of a runner's process tree (processes, not threads).
 //! - [`checks`]: the check registry, [`CheckContext`](checks::CheckContext), `execute`.
 //! - [`verdict`]: [`Verdict`](verdict::Verdict), [`Outcome`](verdict::Outcome), figures,
 //!   replay commands.
@@ -75,8 +76,10 @@
 #![deny(missing_docs)]
 
 pub mod a00;
+pub mod a03;
 pub mod checks;
 mod errors;
+pub mod forks;
 pub mod manifest;
 pub mod procfs;
 pub mod protocol;
