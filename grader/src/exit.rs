@@ -1,0 +1,38 @@
+//! The grader's exit codes: what a script or CI job can rely on.
+//!
+//! | code | constant          | meaning                                                        |
+//! |------|-------------------|----------------------------------------------------------------|
+//! | 0    | [`ALL_PASSED`]    | every graded check passed (full marks for what was graded)     |
+//! | 1    | [`SOME_FAILED`]   | at least one check failed, or an assignment did not build      |
+//! | 2    | [`USAGE`]         | bad command line, unknown assignment or check, unreadable submission directory, invalid `course.toml` |
+//! | 3    | [`INTERNAL`]      | the grader itself failed (cargo, the sandbox, writing the report), or a check could not run through no fault of the code under test: the grade is not trustworthy |
+//!
+//! `--list` exits with 0. A report is written for 0, 1 and 3 whenever grading got that far.
+
+use crate::report::GradeSheet;
+
+/// Every graded check passed.
+pub const ALL_PASSED: u8 = 0;
+
+/// Some check failed (or an assignment did not compile).
+pub const SOME_FAILED: u8 = 1;
+
+/// The command line or the course's configuration is wrong (clap also exits with 2 on usage
+/// errors).
+pub const USAGE: u8 = 2;
+
+/// The grader could not do its job; the grade must not be trusted.
+pub const INTERNAL: u8 = 3;
+
+/// The exit code of a finished grading run.
+pub fn for_sheet(sheet: &GradeSheet) -> u8 {
+    let records = sheet.records();
+    if records.iter().any(|r| r.verdict.is_grader_fault()) {
+        INTERNAL
+    } else if records.iter().all(|r| r.verdict.is_pass()) {
+        ALL_PASSED
+    } else {
+        SOME_FAILED
+    }
+}
+
