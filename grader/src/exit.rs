@@ -36,3 +36,59 @@ pub fn for_sheet(sheet: &GradeSheet) -> u8 {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use course_harness::verdict::Verdict;
+
+    use super::*;
+    use crate::report::GradeSheet;
+    use crate::report::sample;
+
+    fn pass_only() -> GradeSheet {
+        let mut sheet = GradeSheet::default();
+        for event in sample::events(Verdict::Pass) {
+            let keep = match &event {
+                crate::events::GradingEvent::CheckFinished(record) => record.verdict.is_pass(),
+                _ => true,
+            };
+            if keep {
+                sheet.apply(&event);
+            }
+        }
+        sheet
+    }
+
+    #[test]
+    fn all_passed_is_0() {
+        assert_eq!(for_sheet(&pass_only()), ALL_PASSED);
+    }
+
+    #[test]
+    fn a_failed_check_or_a_compile_error_is_1() {
+        assert_eq!(for_sheet(&sample::sheet(Verdict::Pass)), SOME_FAILED);
+        let wrong = Verdict::WrongAnswer {
+            expected: "a".into(),
+            got: "b".into(),
+            meaning: "c".into(),
+        };
+        assert_eq!(for_sheet(&sample::sheet(wrong)), SOME_FAILED);
+    }
+
+    #[test]
+    fn a_check_that_could_not_run_is_an_internal_error() {
+        let broken = Verdict::CouldNotRun {
+            why: "no runner".into(),
+        };
+        assert_eq!(for_sheet(&sample::sheet(broken)), INTERNAL);
+    }
+
+    #[test]
+    fn the_codes_are_distinct() {
+        let codes = [ALL_PASSED, SOME_FAILED, USAGE, INTERNAL];
+        for (i, a) in codes.iter().enumerate() {
+            assert!(codes[i + 1..].iter().all(|b| a != b));
+        }
+        // clap exits with 2 on a usage error; ours must agree.
+        assert_eq!(USAGE, 2);
+    }
+}

@@ -98,10 +98,6 @@ fn table(listed: &[ListedAssignment<'_>]) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "{} assignments, {total} points in all",
-        listed.len()
-    );
+    let _ = writeln!(out, "{} assignments, {total} points in all", listed.len());
     out
 }

@@ -137,7 +137,10 @@ mod tests {
         assert!(errors[0].contains("cannot find value `undefined_name`"));
         assert!(errors[0].contains("src/lib.rs"), "rendered with its place");
         assert!(errors[1].contains("mismatched types"));
-        assert!(!errors.iter().any(|e| e.contains("never used")), "warnings are left out");
+        assert!(
+            !errors.iter().any(|e| e.contains("never used")),
+            "warnings are left out"
+        );
         assert_eq!(notes, &["a note"]);
         assert!(!failure.is_grader_fault());
     }

@@ -17,7 +17,6 @@ use course_harness::manifest::schema::runner_bin_name;
 
 pub use cargo::Builder;
 
-
 /// One package to build.
 #[derive(Debug, Clone)]
 pub struct BuildTarget {

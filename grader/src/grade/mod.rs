@@ -74,7 +74,14 @@ pub fn run(
         .into_iter()
         .partition(|job| job.check.kind.needs_quiet_machine());
     let finish = |record: CheckRecord| tally.record(record, &emit);
-    jobs::run_all(&side_by_side, jobs_at_once, plan.seed, sandbox, events, &finish);
+    jobs::run_all(
+        &side_by_side,
+        jobs_at_once,
+        plan.seed,
+        sandbox,
+        events,
+        &finish,
+    );
     jobs::run_all(&quiet, 1, plan.seed, sandbox, events, &finish);
     emit(GradingEvent::RunFinished(RunTimes {
         building,

@@ -472,9 +472,135 @@ fn check(record: &CheckRecord, source: &Source) -> JsonCheck {
                     .collect(),
                 shm_segments: leaks.shm_segments.clone(),
             }),
-            CheckVerdict::Judged(_) | CheckVerdict::MemoryLimit { .. } | CheckVerdict::NotBuilt(_) => {
-                None
-            }
+            CheckVerdict::Judged(_)
+            | CheckVerdict::MemoryLimit { .. }
+            | CheckVerdict::NotBuilt(_) => None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use course_harness::verdict::Verdict;
+
+    use super::*;
+    use crate::report::sample;
+
+    fn report() -> (JsonReport, serde_json::Value) {
+        let report = JsonReport::of(&sample::sheet(Verdict::Pass)).expect("a report");
+        let text = serde_json::to_string(&report).expect("serialises");
+        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        (report, value)
+    }
+
+    #[test]
+    fn the_report_reads_back_into_its_schema_with_nothing_unknown() {
+        let (report, value) = report();
+        let back: JsonReport = serde_json::from_value(value).expect("matches the schema");
+        assert_eq!(back, report);
+        assert_eq!(back.format, FORMAT);
+        assert_eq!(back.version, VERSION);
+    }
+
+    #[test]
+    fn every_documented_field_is_present_even_when_null() {
+        let (_, value) = report();
+        let top: Vec<&str> = value
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for key in [
+            "format",
+            "version",
+            "grader",
+            "source",
+            "seed",
+            "jobs",
+            "sandbox",
+            "score",
+            "checks",
+            "timing",
+            "assignments",
+        ] {
+            assert!(top.contains(&key), "{key} missing");
+        }
+        let check = &value["assignments"][1]["checks"][0];
+        for key in [
+            "id",
+            "title",
+            "kind",
+            "criterion",
+            "timeout_secs",
+            "visibility",
+            "points",
+            "earned",
+            "passed",
+            "verdict",
+            "explanation",
+            "figures",
+            "runs",
+            "repetitions",
+            "seed",
+            "elapsed_secs",
+            "replay",
+            "stdout",
+            "stderr",
+            "leaks",
+        ] {
+            assert!(check.get(key).is_some(), "{key} missing from {check}");
+        }
+    }
+
+    #[test]
+    fn checks_follow_the_plan_and_carry_their_verdicts() {
+        let (report, _) = report();
+        assert_eq!(
+            report.score,
+            JsonScore {
+                earned: 3,
+                possible: 7
+            }
+        );
+        assert_eq!(
+            report.checks,
+            JsonCount {
+                passed: 2,
+                total: 4
+            }
+        );
+        let a00 = &report.assignments[0];
+        let ids: Vec<&str> = a00.checks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["first", "second", "third"]);
+        assert_eq!(a00.build.status, "built");
+        let leaked = &a00.checks[1];
+        assert_eq!(leaked.verdict, "leaked");
+        assert!(!leaked.passed);
+        let leaks = leaked.leaks.as_ref().expect("leaks");
+        assert_eq!(leaks.processes[0].comm, "daemon");
+        assert_eq!(leaks.shm_segments, ["mp-1"]);
+        assert_eq!(
+            leaked.stdout.as_ref().map(|s| s.excerpt.as_str()),
+            Some("score: 100\n")
+        );
+        assert_eq!(
+            a00.checks[2].replay.as_deref(),
+            Some("grader a00-process --check third --seed 0x2a --submission /home/ta/alice")
+        );
+        assert_eq!(a00.checks[0].figures[0].unit, "seconds");
+    }
+
+    #[test]
+    fn a_check_that_did_not_run_says_why_and_has_no_run_fields() {
+        let (report, _) = report();
+        let a01 = &report.assignments[1];
+        assert_eq!(a01.build.status, "compile-error");
+        assert!(a01.build.errors[0].contains("mismatched types"));
+        let check = &a01.checks[0];
+        assert_eq!(check.verdict, "compile-error");
+        assert_eq!(check.earned, 0);
+        assert!(check.seed.is_none() && check.runs.is_none() && check.replay.is_none());
+        assert!(check.explanation.contains("does not compile"));
     }
 }

@@ -17,6 +17,8 @@ pub use json::JsonReporter;
 pub use output::Output;
 pub use progress::Progress;
 pub use sheet::GradeSheet;
+#[cfg(test)]
+pub use sheet::sample;
 pub use table::TableReporter;
 
 /// A consumer of grading events.

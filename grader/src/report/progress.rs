@@ -119,7 +119,11 @@ impl Reporter for Progress {
                     .unwrap_or_default();
                 let line = format!(
                     "  {} {} / {}: {}{timing}",
-                    if record.verdict.is_pass() { "ok  " } else { "FAIL" },
+                    if record.verdict.is_pass() {
+                        "ok  "
+                    } else {
+                        "FAIL"
+                    },
                     record.assignment,
                     record.check.id,
                     record.verdict.label()

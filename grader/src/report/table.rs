@@ -85,7 +85,8 @@ pub fn render(sheet: &GradeSheet, verbose: bool) -> String {
     }
     if !explained.is_empty() {
         out.push('\n');
-        out.push_str(&explained);
+        out.push_str(explained.trim_end());
+        out.push('\n');
     }
     let totals = sheet.totals();
     let _ = write!(
@@ -144,7 +145,13 @@ fn assignment_table(out: &mut String, assignment: &AssignmentView<'_>, verbose: 
         })
         .collect();
     let name_width = names.iter().map(String::len).max().unwrap_or(5).max(5);
-    let kind_width = info.checks.iter().map(|c| c.kind.len()).max().unwrap_or(4).max(4);
+    let kind_width = info
+        .checks
+        .iter()
+        .map(|c| c.kind.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = writeln!(
         out,
         "  {:<name_width$}  {:<kind_width$}  {:>6}  {:<16}  figures",
@@ -203,11 +210,47 @@ fn explain(
             return;
         }
     }
+    let unimplemented: Vec<&CheckRecord> = assignment
+        .records
+        .iter()
+        .copied()
+        .filter(|r| is_todo(r))
+        .collect();
+    let grouped = unimplemented.len() > 1 && !verbose;
+    if grouped {
+        explain_todos(out, &unimplemented, source);
+    }
     for record in &assignment.records {
-        if verbose || !record.verdict.is_pass() {
+        if (verbose || !record.verdict.is_pass()) && !(grouped && is_todo(record)) {
             explain_check(out, record, source);
         }
     }
+}
+
+/// True for a check that stopped at a `todo!()` of the stub.
+fn is_todo(record: &CheckRecord) -> bool {
+    matches!(&record.verdict, CheckVerdict::Judged(v) if v.is_unimplemented())
+}
+
+/// One explanation for every check of an assignment that reached a `todo!()`.
+fn explain_todos(out: &mut String, records: &[&CheckRecord], source: &crate::plan::Source) {
+    let ids: Vec<&str> = records.iter().map(|r| r.check.id.as_str()).collect();
+    let points: u32 = records.iter().map(|r| r.check.points).sum();
+    let _ = writeln!(
+        out,
+        "── {}: {} checks stopped at a todo!() of the stub (0 of {points} points): {}",
+        records[0].assignment,
+        records.len(),
+        ids.join(", ")
+    );
+    let _ = writeln!(out, "  the first of them:");
+    for line in records[0].verdict.to_string().lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(outcome) = &records[0].outcome {
+        let _ = writeln!(out, "  replay:  {}", text::replay(outcome, source));
+    }
+    out.push('\n');
 }
 
 fn explain_check(out: &mut String, record: &CheckRecord, source: &crate::plan::Source) {
@@ -240,8 +283,7 @@ fn explain_check(out: &mut String, record: &CheckRecord, source: &crate::plan::S
             let _ = writeln!(out, "  replay:  {}", text::replay(outcome, source));
             if let Some(evidence) = &outcome.evidence {
                 stream(out, "stdout", &evidence.stdout);
-                if !matches!(record.verdict, CheckVerdict::Judged(ref v) if v.is_unimplemented())
-                {
+                if !matches!(record.verdict, CheckVerdict::Judged(ref v) if v.is_unimplemented()) {
                     stream(out, "stderr", &evidence.stderr);
                 }
             }
@@ -272,4 +314,45 @@ fn cut(text: &str, width: usize) -> String {
     }
     let kept: String = text.chars().take(width.saturating_sub(1)).collect();
     format!("{kept}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use course_harness::verdict::Verdict;
+
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn the_table_orders_by_plan_explains_failures_and_totals() {
+        let table = render(&sample::sheet(Verdict::Pass), false);
+        let first = table.find("  first ").expect("first listed");
+        let third = table
+            .find("  third (hidden) ")
+            .expect("third listed, marked hidden");
+        assert!(first < third, "{table}");
+        assert!(
+            table.contains("── a00-process / second: leaked (0 of 1 points)"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "replay:  grader a00-process --check second --seed 0x2a --submission /home/ta/alice"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("── a01-queue: compile-error (0 of 3 points)"),
+            "{table}"
+        );
+        assert!(table.contains("mismatched types"), "{table}");
+        assert!(
+            !table.contains("── a00-process / first"),
+            "passes are not explained: {table}"
+        );
+        assert!(
+            table.contains("Total: 3 / 7 points; 2 of 4 checks passed"),
+            "{table}"
+        );
+    }
 }

@@ -78,9 +78,9 @@ impl SandboxFeatures {
                     ""
                 }
             ),
-            Isolation::ProcessGroup { why } => format!(
-                "process groups only, one check at a time (no PID namespace: {why})"
-            ),
+            Isolation::ProcessGroup { why } => {
+                format!("process groups only, one check at a time (no PID namespace: {why})")
+            }
         };
         let subreaper = if self.subreaper {
             "the grader is child subreaper"

@@ -77,10 +77,7 @@ pub fn reap_adopted() {
     let me = std::process::id();
     for child in procfs::children_of(me) {
         if child.is_zombie() {
-            let _ = waitpid(
-                Pid::from_raw(child.pid as i32),
-                Some(WaitPidFlag::WNOHANG),
-            );
+            let _ = waitpid(Pid::from_raw(child.pid as i32), Some(WaitPidFlag::WNOHANG));
         }
     }
 }

@@ -98,15 +98,22 @@ mod tests {
         files.insert("b.rs".into(), b"two".to_vec());
         sync_dir(dir.path(), &files).expect("syncs");
         let kept = dir.path().join("a/keep.rs");
-        let before = std::fs::metadata(&kept).and_then(|m| m.modified()).expect("mtime");
+        let before = std::fs::metadata(&kept)
+            .and_then(|m| m.modified())
+            .expect("mtime");
         std::fs::write(dir.path().join("stale.rs"), "old").expect("writes");
         std::fs::create_dir_all(dir.path().join("gone/deeper")).expect("mkdir");
         std::thread::sleep(std::time::Duration::from_millis(20));
         files.insert("b.rs".into(), b"changed".to_vec());
         sync_dir(dir.path(), &files).expect("syncs again");
-        let after = std::fs::metadata(&kept).and_then(|m| m.modified()).expect("mtime");
+        let after = std::fs::metadata(&kept)
+            .and_then(|m| m.modified())
+            .expect("mtime");
         assert_eq!(before, after, "an unchanged file is not rewritten");
-        assert_eq!(std::fs::read(dir.path().join("b.rs")).expect("reads"), b"changed");
+        assert_eq!(
+            std::fs::read(dir.path().join("b.rs")).expect("reads"),
+            b"changed"
+        );
         assert!(!dir.path().join("stale.rs").exists());
         assert!(!dir.path().join("gone").exists());
     }

@@ -12,7 +12,6 @@ use crate::errors::GraderError;
 use crate::plan::{Plan, Source};
 use crate::verdict::BuildFailure;
 
-
 /// One assignment's code, ready to build or refused before building.
 #[derive(Debug, Clone)]
 pub enum Intake {
@@ -55,7 +54,9 @@ pub fn take(plan: &Plan, course_root: &Path, work_root: &Path) -> Result<Vec<Int
                         }
                     } else {
                         Intake::Refused(BuildFailure::Missing {
-                            why: format!("{folder}/{id}/Cargo.toml is not in the course repository"),
+                            why: format!(
+                                "{folder}/{id}/Cargo.toml is not in the course repository"
+                            ),
                         })
                     }
                 })

@@ -21,7 +21,10 @@
 //!
 //! The scratch workspace lives at `<target-dir>/submissions/<name>-<hash of DIR>/` and is
 //! reused when the same submission is graded again; unchanged files are not rewritten, so
-//! cargo does not rebuild them.
+//! cargo does not rebuild them. Each package's version gets the hash as build metadata
+//! (`0.1.0+grader.<hash>`): cargo keys a member's artifacts by name, version and path
+//! relative to its workspace (the same `assignments/<id>` in every scratch workspace), so
+//! without it two submissions would take each other's builds for their own.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -75,7 +78,9 @@ pub fn take(
         .and_then(toml::Value::as_table)
         .map(|deps| deps.keys().cloned().collect())
         .unwrap_or_default();
-    let scratch = work_root.join("submissions").join(scratch_name(&dir));
+    let name = scratch_name(&dir);
+    let tag = format!("grader.{}", &name[name.len() - 16..]);
+    let scratch = work_root.join("submissions").join(name);
     let mut intakes = Vec::new();
     let mut members = Vec::new();
     for planned in &plan.assignments {
@@ -84,7 +89,7 @@ pub fn take(
             dir: base.join(&assignment.id),
             shown: format!("{shown_base}{}", assignment.id),
         };
-        match package_files(course_root, &student, assignment, &allowed)? {
+        match package_files(course_root, &student, assignment, &allowed, &tag)? {
             Ok((files, notes)) => {
                 let member = format!("assignments/{}", assignment.id);
                 sync_dir(&scratch.join(&member), &files)?;
@@ -128,6 +133,7 @@ fn package_files(
     student: &Student,
     assignment: &Assignment,
     allowed: &BTreeSet<String>,
+    tag: &str,
 ) -> Result<Result<(FileSet, Vec<String>), BuildFailure>, GraderError> {
     let shown = &student.shown;
     let src = student.dir.join("src");
@@ -144,10 +150,7 @@ fn package_files(
             }));
         }
     }
-    let runner = PathBuf::from("bin").join(format!(
-        "{}.rs",
-        runner_bin_name(assignment.package())
-    ));
+    let runner = PathBuf::from("bin").join(format!("{}.rs", runner_bin_name(assignment.package())));
     let pristine = course_root.join("assignments").join(&assignment.id);
     let mut files = FileSet::new();
     let mut notes = Vec::new();
@@ -177,6 +180,7 @@ fn package_files(
     files.extend(taken.files);
     let mut manifest = read_toml(&pristine.join("Cargo.toml"))?;
     absolutize_dependencies(&mut manifest, &pristine);
+    tag_version(&mut manifest, tag);
     notes.extend(add_student_dependencies(
         &mut manifest,
         &student.dir.join("Cargo.toml"),
@@ -185,9 +189,7 @@ fn package_files(
     ));
     files.insert(
         PathBuf::from("Cargo.toml"),
-        toml::to_string(&manifest)
-            .unwrap_or_default()
-            .into_bytes(),
+        toml::to_string(&manifest).unwrap_or_default().into_bytes(),
     );
     Ok(Ok((files, notes)))
 }
@@ -232,11 +234,8 @@ fn student_sources(src: &Path, runner: &Path) -> Result<Taken, String> {
                 "more than {MAX_TOTAL_BYTES} bytes of sources in all"
             ));
         }
-        let content =
-            std::fs::read(&path).map_err(|e| format!("{}: {e}", relative.display()))?;
-        taken
-            .files
-            .insert(Path::new("src").join(relative), content);
+        let content = std::fs::read(&path).map_err(|e| format!("{}: {e}", relative.display()))?;
+        taken.files.insert(Path::new("src").join(relative), content);
     }
     Ok(taken)
 }
@@ -293,6 +292,27 @@ fn add_student_dependencies(
     notes
 }
 
+/// Gives the package a version of its own (`0.1.0+grader.<hash>`, semver build metadata).
+///
+/// Cargo names a workspace member's artifacts after its name, version and path *relative
+/// to the workspace root*, which is `assignments/<id>` in every scratch workspace: without
+/// this, two submissions would share (and mistake each other's) builds in the shared target
+/// directory.
+fn tag_version(manifest: &mut toml::Table, tag: &str) {
+    let Some(package) = manifest
+        .get_mut("package")
+        .and_then(toml::Value::as_table_mut)
+    else {
+        return;
+    };
+    let version = match package.get("version").and_then(toml::Value::as_str) {
+        Some(version) if version.contains('+') => format!("{version}.{tag}"),
+        Some(version) => format!("{version}+{tag}"),
+        None => format!("0.0.0+{tag}"),
+    };
+    package.insert("version".to_owned(), toml::Value::String(version));
+}
+
 /// Makes every `path` of the manifest's dependency tables absolute, relative to `base`.
 fn absolutize_dependencies(manifest: &mut toml::Table, base: &Path) {
     for table in DEPENDENCY_TABLES {
@@ -300,8 +320,15 @@ fn absolutize_dependencies(manifest: &mut toml::Table, base: &Path) {
             absolutize_paths(deps, base);
         }
     }
-    if let Some(targets) = manifest.get_mut("target").and_then(toml::Value::as_table_mut) {
-        for target in targets.iter_mut().map(|(_, v)| v).filter_map(toml::Value::as_table_mut) {
+    if let Some(targets) = manifest
+        .get_mut("target")
+        .and_then(toml::Value::as_table_mut)
+    {
+        for target in targets
+            .iter_mut()
+            .map(|(_, v)| v)
+            .filter_map(toml::Value::as_table_mut)
+        {
             for table in DEPENDENCY_TABLES {
                 if let Some(deps) = target.get_mut(*table).and_then(toml::Value::as_table_mut) {
                     absolutize_paths(deps, base);
@@ -313,7 +340,11 @@ fn absolutize_dependencies(manifest: &mut toml::Table, base: &Path) {
 
 /// `name = { path = "../x" }` entries of one dependency table, made absolute.
 fn absolutize_paths(deps: &mut toml::Table, base: &Path) {
-    for spec in deps.iter_mut().map(|(_, v)| v).filter_map(toml::Value::as_table_mut) {
+    for spec in deps
+        .iter_mut()
+        .map(|(_, v)| v)
+        .filter_map(toml::Value::as_table_mut)
+    {
         if let Some(toml::Value::String(path)) = spec.get_mut("path") {
             let joined = base.join(&*path);
             *path = joined
@@ -350,9 +381,7 @@ fn workspace_manifest(course: &toml::Table, course_root: &Path, members: &[Strin
         root.insert("profile".to_owned(), profile.clone());
     }
     let body = toml::to_string(&root).unwrap_or_default();
-    format!(
-        "# Written by the grader: a scratch workspace for one submission. Do not edit.\n{body}"
-    )
+    format!("# Written by the grader: a scratch workspace for one submission. Do not edit.\n{body}")
 }
 
 /// Removes package folders of earlier gradings that are not members now.
@@ -415,7 +444,13 @@ fn scratch_name(dir: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect();
     let hash = dir
@@ -473,6 +508,26 @@ mod tests {
         assert_eq!(
             manifest["target"]["cfg(unix)"]["dev-dependencies"]["t"]["path"].as_str(),
             Some("/course/assignments/a00/t")
+        );
+    }
+
+    #[test]
+    fn each_submission_builds_as_its_own_version() {
+        let mut plain: toml::Table = "[package]\nname = \"a\"\nversion = \"0.1.0\"\n"
+            .parse()
+            .expect("parses");
+        tag_version(&mut plain, "grader.00ff");
+        assert_eq!(
+            plain["package"]["version"].as_str(),
+            Some("0.1.0+grader.00ff")
+        );
+        let mut inherited: toml::Table = "[package]\nname = \"a\"\nversion.workspace = true\n"
+            .parse()
+            .expect("parses");
+        tag_version(&mut inherited, "grader.00ff");
+        assert_eq!(
+            inherited["package"]["version"].as_str(),
+            Some("0.0.0+grader.00ff")
         );
     }
 

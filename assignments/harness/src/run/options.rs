@@ -54,6 +54,10 @@ pub struct SandboxOptions {
 
 /// A step run in the runner's process between `fork` and `exec`.
 ///
+/// When steps run, the runner's stdin, stdout and stderr (fds 0 to 2) and the result channel
+/// ([`RESULT_FD`](crate::protocol::RESULT_FD), fd 3) are already in place: an fd a step
+/// uses must have a number above them in the parent, or it will have been replaced.
+///
 /// A failing step fails the spawn: [`run`](crate::run::run) returns
 /// [`RunError::Spawn`](crate::RunError::Spawn) with the step's error, and no runner runs.
 #[derive(Clone)]
