@@ -121,7 +121,7 @@ fn select(manifest: &'static Manifest, cli: &Cli) -> Result<Vec<Planned>, Grader
     }
     let mut planned = Vec::new();
     for assignment in manifest.in_order() {
-        if !cli.all && !cli.assignments.iter().any(|id| *id == assignment.id) {
+        if !cli.all && !cli.assignments.contains(&assignment.id) {
             continue;
         }
         for id in &cli.checks {

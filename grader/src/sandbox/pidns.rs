@@ -43,6 +43,7 @@ const SHM_OPTIONS: &std::ffi::CStr = c"mode=1777,size=1g,nr_inodes=16384";
 /// Lowest fd number the mount namespace's fd may have: the runner's stdin, stdout, stderr
 /// and result channel (fd 3) are installed over 0 to 3 before the join step runs.
 const FIRST_FREE_FD: RawFd = 10;
+const _: () = assert!(FIRST_FREE_FD > course_harness::protocol::RESULT_FD);
 
 /// Longest wait for the keeper to report that the namespace is ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -407,6 +408,7 @@ mod tests {
             let keeper = Keeper::start().expect("a namespace");
             // SAFETY: the children only fork, setsid, pause and _exit.
             let child = match unsafe { nix::unistd::fork() }.expect("forks") {
+                // SAFETY: system calls only, in the child of the fork above.
                 ForkResult::Child => unsafe {
                     if libc::fork() == 0 {
                         libc::setsid();
@@ -435,6 +437,23 @@ mod tests {
             let keeper_pid = keeper.pid;
             keeper.stop().expect("the namespace goes down");
             assert!(!Path::new(&format!("/proc/{keeper_pid}")).exists());
+        })
+        .join()
+        .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));
+    }
+
+    /// Regression: the runner's result channel is installed at fd 3 before the join step
+    /// runs; a mount-namespace fd numbered 3 was replaced by it, and the step failed with
+    /// EINVAL whenever two checks started at once.
+    #[test]
+    fn the_mount_namespace_fd_is_above_the_runners_standard_fds() {
+        if probe().is_err() {
+            return;
+        }
+        std::thread::spawn(|| {
+            let keeper = Keeper::start().expect("a namespace");
+            assert!(keeper.mount_ns.as_raw_fd() >= FIRST_FREE_FD);
+            keeper.stop().expect("stops");
         })
         .join()
         .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));

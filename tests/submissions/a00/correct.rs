@@ -1,6 +1,6 @@
 //! A correct a00-process written for the grader's tests, different from the reference
 //! solution (an `mp::Queue` carries the reports). Hostile variants splice one line into it
-//! (`// HOSTILE` marks the spot).
+//! (a marker comment in `start_workers` marks the spot).
 
 use std::time::Duration;
 

@@ -15,7 +15,7 @@ fn correct() -> String {
 /// `correct()` with `code` where it says `// HOSTILE`, and `extra` appended.
 fn hostile(code: &str, extra: &str) -> String {
     let source = correct();
-    assert!(source.contains("// HOSTILE"));
+    assert_eq!(source.matches("// HOSTILE").count(), 1, "one marker");
     format!("{}\n{extra}", source.replace("// HOSTILE", code))
 }
 
@@ -227,5 +227,25 @@ fn a_compile_error_costs_only_its_assignment() {
             }
         }
     }
+    scratch.assert_nothing_left();
+}
+
+#[test]
+fn without_a_pid_namespace_the_subreaper_still_finds_a_setsid_daemon() {
+    let scratch = Scratch::new();
+    let submission = scratch.submission("submission", &a00(hostile("leave_a_daemon();", DAEMON)));
+    let (code, report, output) = graded(
+        scratch
+            .grader()
+            .args(["a00-process", "--isolation", "process-group", "--seed", "5"])
+            .args(["--check", "one-report-per-name"])
+            .arg("--submission")
+            .arg(&submission),
+    );
+    assert_eq!(code, 1, "{}", text(&output));
+    assert_eq!(report["sandbox"]["isolation"], "process-group");
+    assert_eq!(report["jobs"], 1, "one check at a time without a namespace");
+    let check = &checks(&report, "a00-process")[0];
+    assert_eq!(check["verdict"], "leaked", "{check:#}");
     scratch.assert_nothing_left();
 }
