@@ -249,3 +249,36 @@ fn without_a_pid_namespace_the_subreaper_still_finds_a_setsid_daemon() {
     assert_eq!(check["verdict"], "leaked", "{check:#}");
     scratch.assert_nothing_left();
 }
+
+#[test]
+fn honest_code_with_many_threads_passes_under_the_limits() {
+    let scratch = Scratch::new();
+    let report = grade(
+        &scratch,
+        a00(hostile(
+            "let threads: Vec<_> = (0..64u64)
+        .map(|i| std::thread::spawn(move || vec![i; 1 << 17].iter().sum::<u64>()))
+        .collect();
+    let _: u64 = threads.into_iter().filter_map(|t| t.join().ok()).sum();",
+            "",
+        )),
+        &["one-report-per-name", "many-workers"],
+    );
+    for check in checks(&report, "a00-process") {
+        assert_eq!(check["verdict"], "pass", "{check:#}");
+    }
+    scratch.assert_nothing_left();
+}
+
+#[test]
+fn allocating_far_beyond_the_limit_is_a_memory_limit() {
+    let scratch = Scratch::new();
+    let report = grade(
+        &scratch,
+        a00(hostile("std::hint::black_box(vec![1u8; 64 << 30]);", "")),
+        &["one-report-per-name"],
+    );
+    let check = &checks(&report, "a00-process")[0];
+    assert_eq!(check["verdict"], "memory-limit", "{check:#}");
+    scratch.assert_nothing_left();
+}
