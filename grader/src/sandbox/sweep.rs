@@ -2,7 +2,9 @@
 //! grader (orphans come back to it, the child subreaper), and segments new in `/dev/shm`.
 //!
 //! Attribution is only sound when one check runs at a time, which is why the process-group
-//! isolation grades with one job.
+//! isolation grades with one job. Even then, `/dev/shm` is the machine's: a segment another
+//! program creates while a check runs is blamed on the check (and removed). The PID
+//! namespace's private `/dev/shm` has no such problem.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};

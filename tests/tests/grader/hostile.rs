@@ -282,3 +282,43 @@ fn allocating_far_beyond_the_limit_is_a_memory_limit() {
     assert_eq!(check["verdict"], "memory-limit", "{check:#}");
     scratch.assert_nothing_left();
 }
+
+const SHM_LEAK: &str = r#"
+unsafe extern "C" {
+    fn shm_open(name: *const std::ffi::c_char, oflag: i32, mode: u32) -> i32;
+    fn close(fd: i32) -> i32;
+}
+
+/// Creates a named shared-memory segment and never unlinks it.
+fn leave_a_segment() {
+    // O_CREAT | O_RDWR; the segment outlives the program in /dev/shm.
+    // SAFETY: a C-string literal and plain integers; the fd is closed at once.
+    unsafe {
+        let fd = shm_open(c"/grader-test-leaked-segment".as_ptr(), 0o100 | 0o2, 0o600);
+        if fd >= 0 {
+            close(fd);
+        }
+    }
+}
+"#;
+
+#[test]
+fn a_shared_memory_segment_left_behind_is_reported_and_removed() {
+    let scratch = Scratch::new();
+    let report = grade(
+        &scratch,
+        a00(hostile("leave_a_segment();", SHM_LEAK)),
+        &["one-report-per-name"],
+    );
+    let check = &checks(&report, "a00-process")[0];
+    assert_eq!(check["verdict"], "leaked", "{check:#}");
+    assert_eq!(
+        check["leaks"]["shm_segments"],
+        serde_json::json!(["grader-test-leaked-segment"])
+    );
+    assert!(
+        !std::path::Path::new("/dev/shm/grader-test-leaked-segment").exists(),
+        "removed, and never in the machine's /dev/shm with a namespace"
+    );
+    scratch.assert_nothing_left();
+}
