@@ -70,9 +70,9 @@
 //! `fail_on_output_limit`) and call [`checks::run_check`]: it returns the
 //! [`Outcome`](verdict::Outcome) every reporter consumes. Overwrite a submission's runner
 //! files and `tests/visible.rs` with the course's before building them: the runner is the
-//! trusted glue. A PID namespace and a child subreaper belong in [`run`] (see
-//! [`run::SandboxOptions`]); [`verdict::Verdict`] already has `OutputLimit`; a compile error
-//! is the grader's own outcome, not a check's.
+//! trusted glue. The grader's PID namespace joins the runner through a [`run::PreExec`] step
+//! of [`run::SandboxOptions`]; [`verdict::Verdict`] already has `OutputLimit`; a compile
+//! error is the grader's own outcome, not a check's.
 #![deny(missing_docs)]
 
 pub mod a00;

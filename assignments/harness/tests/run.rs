@@ -267,3 +267,69 @@ fn a_missing_runner_could_not_run() {
     let failure = execute::<_, String>(&ctx, &json!({"echo": 1})).expect_err("no runner");
     assert!(matches!(failure.verdict, Verdict::CouldNotRun { .. }));
 }
+
+#[test]
+fn endless_output_is_stopped_at_the_cap_not_at_the_deadline() {
+    let strict = SandboxOptions {
+        fail_on_output_limit: true,
+        ..SandboxOptions::default()
+    };
+    let started = Instant::now();
+    // Far more than the probe could print before its 1.5 s deadline.
+    let failure = probe_with(json!({"print": 1u64 << 40}), strict).expect_err("over the limit");
+    assert!(
+        matches!(failure.verdict, Verdict::OutputLimit { .. }),
+        "{:?}",
+        failure.verdict
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn pre_exec_steps_run_in_the_runner_and_a_failing_one_stops_the_spawn() {
+    use course_harness::run::PreExec;
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, OwnedFd};
+
+    // Close-on-exec: runners of other tests spawned meanwhile must not hold the write end.
+    let (read_end, write_end): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("a pipe");
+    let write_fd = write_end.as_raw_fd();
+    let step = move || {
+        // SAFETY: writes one byte from a static buffer to an fd that stays open until the
+        // spawn is over.
+        let written = unsafe { libc::write(write_fd, b"x".as_ptr().cast(), 1) };
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    };
+    // SAFETY: the step only calls write(2), which is async-signal-safe.
+    let mark = unsafe { PreExec::new(step) };
+    let options = SandboxOptions {
+        pre_exec: vec![mark],
+        ..SandboxOptions::default()
+    };
+    let run = probe_with(json!({"echo": 3}), options).expect("a report");
+    assert_eq!(run.report, "echo 3");
+    drop(write_end);
+    let mut marks = String::new();
+    std::fs::File::from(read_end)
+        .read_to_string(&mut marks)
+        .expect("reads the marks");
+    assert_eq!(marks, "x", "the step ran once, in the child");
+
+    // SAFETY: the step only builds an io::Error from a constant.
+    let refuse = unsafe { PreExec::new(|| Err(std::io::Error::from_raw_os_error(libc::EACCES))) };
+    let options = SandboxOptions {
+        pre_exec: vec![refuse],
+        ..SandboxOptions::default()
+    };
+    let failure = probe_with(json!({"echo": 4}), options).expect_err("no runner ran");
+    assert!(
+        matches!(failure.verdict, Verdict::CouldNotRun { .. }),
+        "{:?}",
+        failure.verdict
+    );
+}

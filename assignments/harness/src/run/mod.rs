@@ -3,15 +3,15 @@
 //! process it left.
 //!
 //! [`run`] is the one entry point; [`SandboxOptions`] says how, [`RunRecord`] says what
-//! happened. The grader adds its limits through [`SandboxOptions`] (rlimits today; a PID
-//! namespace and a subreaper are its to add).
+//! happened. The grader adds its limits through [`SandboxOptions`]: rlimits, and
+//! [`PreExec`] steps run in the runner before `exec` (joining a namespace, for one).
 
 mod options;
 mod record;
 mod spawn;
 mod triage;
 
-pub use options::{ALLOWED_ENV, Resource, ResourceLimit, SandboxOptions};
+pub use options::{ALLOWED_ENV, PreExec, Resource, ResourceLimit, SandboxOptions};
 pub use record::{Captured, RunEnd, RunRecord};
 pub use spawn::run;
 pub use triage::{Diagnosis, StuckProcess, Triage, examine};

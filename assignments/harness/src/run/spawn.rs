@@ -17,7 +17,7 @@ use nix::unistd::Pid;
 use crate::errors::RunError;
 use crate::procfs;
 use crate::protocol::{MAX_FRAME_BYTES, RESULT_FD, RESULT_FD_ENV};
-use crate::run::options::{ResourceLimit, SandboxOptions};
+use crate::run::options::{PreExec, ResourceLimit, SandboxOptions};
 use crate::run::record::{Captured, RunEnd, RunRecord};
 use crate::run::triage;
 
@@ -61,10 +61,15 @@ pub fn run(runner: &Path, input: &[u8], options: &SandboxOptions) -> Result<RunR
         .process_group(0);
     let write_fd = result_write.as_raw_fd();
     let limits = options.limits.clone();
+    let steps = options.pre_exec.clone();
     // SAFETY: the closure runs in the forked child before exec and calls only
-    // async-signal-safe functions (fcntl, dup2, setrlimit); it allocates nothing.
+    // async-signal-safe functions (fcntl, dup2, setrlimit, and the `PreExec` steps, which
+    // promised the same when they were made); it allocates nothing.
     unsafe {
-        command.pre_exec(move || prepare_child(write_fd, &limits));
+        command.pre_exec(move || {
+            prepare_child(write_fd, &limits)?;
+            steps.iter().try_for_each(PreExec::call)
+        });
     }
     let started = Instant::now();
     let mut child = command.spawn().map_err(|source| RunError::Spawn {
@@ -111,6 +116,12 @@ pub fn run(runner: &Path, input: &[u8], options: &SandboxOptions) -> Result<RunR
         }
         let wake = next_sample.map_or(deadline, |at| at.min(deadline));
         watch.poll_once(wake.saturating_duration_since(now));
+        if options.fail_on_output_limit && watch.over_output_cap() {
+            // The verdict is decided; a run writing endlessly would otherwise go on until the
+            // deadline and end as a timeout.
+            signal_group(pid, Signal::SIGKILL);
+            break Some((wait_blocking(pid)?, started.elapsed()));
+        }
     };
     let (end, wall, usage) = match ended {
         Some((ended, wall)) => (ended.end(), wall, ended.cpu),
@@ -412,6 +423,11 @@ impl Watch {
             self.stdin = None;
         }
         self.drain_available();
+    }
+
+    /// True when stdout or stderr wrote more than its cap.
+    fn over_output_cap(&self) -> bool {
+        self.streams[..2].iter().any(|s| s.captured.truncated())
     }
 
     fn drain_available(&mut self) {

@@ -1,0 +1,135 @@
+//! Cleaning up after a check without a PID namespace: every process descending from the
+//! grader (orphans come back to it, the child subreaper), and segments new in `/dev/shm`.
+//!
+//! Attribution is only sound when one check runs at a time, which is why the process-group
+//! isolation grades with one job. Even then, `/dev/shm` is the machine's: a segment another
+//! program creates while a check runs is blamed on the check (and removed). The PID
+//! namespace's private `/dev/shm` has no such problem.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use course_harness::procfs::{self, ProcessSnapshot};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use nix::unistd::Pid;
+
+use crate::errors::SandboxError;
+
+/// Longest wait for killed descendants to be gone.
+const SWEEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shared-memory directory of the machine.
+const DEV_SHM: &str = "/dev/shm";
+
+/// Every process whose chain of parents leads to `root` (not `root` itself).
+pub fn descendants_of(root: u32) -> Vec<ProcessSnapshot> {
+    let all = procfs::all_processes();
+    let parent: BTreeMap<u32, u32> = all.iter().map(|p| (p.pid, p.ppid)).collect();
+    let descends = |mut pid: u32| {
+        for _ in 0..parent.len() {
+            match parent.get(&pid) {
+                Some(&ppid) if ppid == root => return true,
+                Some(&ppid) if ppid > 1 => pid = ppid,
+                _ => return false,
+            }
+        }
+        false
+    };
+    all.into_iter()
+        .filter(|p| p.pid != root && descends(p.pid))
+        .collect()
+}
+
+/// Kills every live descendant of the grader and reaps the ones that come back to it.
+/// Returns those that were alive (not zombies).
+pub fn kill_descendants() -> Result<Vec<ProcessSnapshot>, SandboxError> {
+    let me = std::process::id();
+    let alive: Vec<ProcessSnapshot> = descendants_of(me)
+        .into_iter()
+        .filter(|p| !p.is_zombie())
+        .collect();
+    let deadline = Instant::now() + SWEEP_TIMEOUT;
+    loop {
+        let left = descendants_of(me);
+        if left.is_empty() {
+            return Ok(alive);
+        }
+        for process in &left {
+            let pid = Pid::from_raw(process.pid as i32);
+            if !process.is_zombie() {
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+            if process.ppid == me {
+                let _ = waitpid(pid, Some(WaitPidFlag::WNOHANG));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(SandboxError::Unkillable { count: left.len() });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Reaps zombies among the grader's own children: processes adopted as child subreaper.
+///
+/// Only call it when no runner is being waited for (between builds), since a runner that
+/// just exited is a zombie child too.
+pub fn reap_adopted() {
+    let me = std::process::id();
+    for child in procfs::children_of(me) {
+        if child.is_zombie() {
+            let _ = waitpid(Pid::from_raw(child.pid as i32), Some(WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
+/// The names in the machine's `/dev/shm`.
+pub fn shm_names() -> BTreeSet<String> {
+    std::fs::read_dir(DEV_SHM)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Removes the segments that appeared since `before`, and returns their names.
+pub fn remove_new_shm(before: &BTreeSet<String>) -> Vec<String> {
+    let new: Vec<String> = shm_names().difference(before).cloned().collect();
+    for name in &new {
+        let _ = std::fs::remove_file(std::path::Path::new(DEV_SHM).join(name));
+    }
+    new
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grandchild_is_a_descendant_and_the_parent_is_not() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & wait"])
+            .spawn()
+            .expect("starts sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let found = loop {
+            let found = descendants_of(std::process::id());
+            let has_sleep = found.iter().any(|p| p.comm == "sleep");
+            if has_sleep || Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        for p in &found {
+            let _ = kill(Pid::from_raw(p.pid as i32), Signal::SIGKILL);
+        }
+        let _ = child.wait();
+        assert!(found.iter().any(|p| p.pid == child.id()));
+        assert!(found.iter().any(|p| p.comm == "sleep"), "{found:?}");
+        assert!(!found.iter().any(|p| p.pid == std::process::id()));
+    }
+}

@@ -1,0 +1,69 @@
+//! Whole runs: the reference solutions get full marks, the untouched stubs get nothing.
+
+use crate::support::{Scratch, assignment_ids, graded, text};
+
+#[test]
+fn the_solutions_get_full_marks() {
+    let scratch = Scratch::new();
+    let (code, report, output) = graded(scratch.grader().args(["--all", "--solutions"]));
+    assert_eq!(code, 0, "{}", text(&output));
+    assert_eq!(report["score"]["earned"], report["score"]["possible"]);
+    assert_eq!(report["checks"]["passed"], report["checks"]["total"]);
+    let graded_ids: Vec<&str> = report["assignments"]
+        .as_array()
+        .expect("assignments")
+        .iter()
+        .map(|a| a["id"].as_str().expect("an id"))
+        .collect();
+    for id in assignment_ids() {
+        assert!(graded_ids.contains(&id.as_str()), "{id} was not graded");
+    }
+    scratch.assert_nothing_left();
+}
+
+#[test]
+fn the_stubs_get_zero_quickly_and_leave_nothing() {
+    let scratch = Scratch::new();
+    let (code, report, output) = graded(scratch.grader().arg("--all"));
+    assert_eq!(code, 1, "some checks failed: {}", text(&output));
+    assert_eq!(report["score"]["earned"], 0);
+    assert_eq!(report["checks"]["passed"], 0);
+    for assignment in report["assignments"].as_array().expect("assignments") {
+        assert_eq!(assignment["build"]["status"], "built", "{assignment}");
+        for check in assignment["checks"].as_array().expect("checks") {
+            assert_eq!(check["passed"], false, "{check}");
+            if assignment["id"] == "a00-process" {
+                assert_eq!(check["verdict"], "panicked", "{check}");
+                let explanation = check["explanation"].as_str().expect("text");
+                assert!(explanation.contains("not yet implemented"), "{explanation}");
+            }
+        }
+    }
+    // A todo!() panics at once: grading the stubs is a matter of seconds, not of deadlines.
+    let grading = report["timing"]["grading_secs"].as_f64().expect("a number");
+    assert!(grading < 60.0, "grading the stubs took {grading} s");
+    scratch.assert_nothing_left();
+}
+
+#[test]
+fn the_table_names_each_check_and_the_total() {
+    let scratch = Scratch::new();
+    let output = scratch
+        .grader()
+        .args(["a00-process", "--seed", "7"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("a00-process: "), "{table}");
+    assert!(table.contains("many-workers (hidden)"), "{table}");
+    assert!(
+        table.contains("stopped at a todo!() of the stub"),
+        "{table}"
+    );
+    assert!(
+        table.contains("replay:  COURSE_SEED=0x7 cargo test -p a00-process"),
+        "{table}"
+    );
+    assert!(table.contains("Total: 0 / "), "{table}");
+}
