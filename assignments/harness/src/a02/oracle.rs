@@ -40,8 +40,9 @@ pub enum Sizes {
     Small,
     /// 1 to 3 MiB each: every reply alone overflows the pipe's buffer many times.
     Large,
-    /// Anything from empty to 4 MiB; at least one of 1 MiB or more when there are three
-    /// messages or more, and at most [`MIXED_BUDGET`] bytes in all.
+    /// Anything from empty to 4 MiB, at most [`MIXED_BUDGET`] bytes in all (a few MiB more
+    /// when the next rule needs them); with three messages or more, one of 1 MiB or more is
+    /// followed at once by one of 512 KiB or more.
     Mixed,
 }
 
@@ -49,6 +50,9 @@ pub enum Sizes {
 pub const MIXED_BUDGET: usize = 12 << 20;
 
 const MIB: usize = 1 << 20;
+
+/// The least text right after the big message of a mixed sequence: twice the pipe's buffer.
+const AFTER_BIG: usize = 512 << 10;
 
 impl Inputs {
     /// Decodes and range-checks a manifest `inputs` table.
@@ -119,10 +123,22 @@ fn mixed_lengths(rng: &mut SplitMix64, count: usize) -> Vec<usize> {
             len
         })
         .collect();
-    if count >= 3 && !lens.iter().any(|&len| len >= MIB) {
-        // Far beyond the pipe's buffer, so sending everything first cannot pass by luck.
-        let slot = rng.below(count as u64) as usize;
-        lens[slot] = rng.between(MIB as u64, 2 * MIB as u64) as usize;
+    if count >= 3 {
+        // A reply far beyond the pipe's buffer, with more than a buffer's worth of messages
+        // after it: a parent that sends everything before reading, or even one message
+        // ahead, blocks while the child blocks sending that reply. Never passes by luck.
+        let before_last = count - 1;
+        let big = match lens[..before_last].iter().position(|&len| len >= MIB) {
+            Some(slot) => slot,
+            None => {
+                let slot = rng.below(before_last as u64) as usize;
+                lens[slot] = rng.between(MIB as u64, 2 * MIB as u64) as usize;
+                slot
+            }
+        };
+        if lens[big + 1] < AFTER_BIG {
+            lens[big + 1] = rng.between(AFTER_BIG as u64, MIB as u64) as usize;
+        }
     }
     lens
 }
@@ -259,9 +275,13 @@ mod tests {
             assert_eq!(a, scenario(&mixed, Seed(seed), 10));
             assert!(a.messages.len() <= 40);
             let total: usize = a.messages.iter().map(|m| m.len).sum();
-            assert!(total <= MIXED_BUDGET + 2 * MIB, "{total}");
+            assert!(total <= MIXED_BUDGET + 3 * MIB, "{total}");
             if a.messages.len() >= 3 {
-                assert!(a.messages.iter().any(|m| m.len >= MIB));
+                assert!(
+                    a.messages
+                        .windows(2)
+                        .any(|w| w[0].len >= MIB && w[1].len >= AFTER_BIG)
+                );
             }
             let small = scenario(&inputs([6, 6], Sizes::Small), Seed(seed), 10);
             assert_eq!(small.messages.len(), 6);
