@@ -502,9 +502,84 @@ fn blocked_in(process: &StuckProcess) -> Option<Blocked> {
     }
     // Without /proc/PID/syscall (no ptrace access), the kernel function still tells.
     match process.wchan.as_deref()? {
-        "pipe_write" => Some(Blocked::Writing),
-        "pipe_read" | "do_poll" | "do_select" => Some(Blocked::Reading),
+        "pipe_write" | "anon_pipe_write" => Some(Blocked::Writing),
+        "pipe_read" | "anon_pipe_read" | "do_poll" | "do_select" => Some(Blocked::Reading),
         "do_wait" | "kernel_wait4" => Some(Blocked::Joining),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::procfs::ProcessSnapshot;
+    use crate::run::Diagnosis;
+
+    fn process(pid: u32, is_runner: bool, syscall: i64, wchan: &str) -> StuckProcess {
+        StuckProcess {
+            snapshot: ProcessSnapshot {
+                pid,
+                ppid: 1,
+                pgid: 10,
+                state: 'S',
+                comm: "runner".into(),
+                cpu_ticks: 0,
+                threads: 1,
+            },
+            cpu_during_gap: Some(Duration::ZERO),
+            wchan: Some(wchan.into()),
+            syscall: (syscall >= 0).then_some(SyscallState::In { number: syscall }),
+            is_runner,
+        }
+    }
+
+    fn triage(processes: Vec<StuckProcess>) -> Triage {
+        Triage {
+            diagnosis: Diagnosis::Deadlock,
+            processes,
+            gap: Duration::from_millis(100),
+            likely: None,
+        }
+    }
+
+    #[test]
+    fn names_the_deadlock_by_what_each_side_is_blocked_on() {
+        let write = libc::SYS_write;
+        let read = libc::SYS_read;
+        let wait = libc::SYS_wait4;
+        let both_writing = triage(vec![
+            process(10, true, write, "pipe_write"),
+            process(11, false, libc::SYS_writev, "pipe_write"),
+        ]);
+        assert_eq!(
+            explain_timeout(&both_writing).as_deref(),
+            Some(BOTH_WRITING)
+        );
+        let joining = triage(vec![
+            process(10, true, wait, "do_wait"),
+            process(11, false, read, "pipe_read"),
+        ]);
+        assert_eq!(
+            explain_timeout(&joining).as_deref(),
+            Some(JOIN_BEFORE_SENTINEL)
+        );
+        // Without /proc/PID/syscall, the kernel's wait channel tells the same.
+        let by_wchan = triage(vec![
+            process(10, true, -1, "pipe_write"),
+            process(11, false, -1, "pipe_write"),
+        ]);
+        assert_eq!(explain_timeout(&by_wchan).as_deref(), Some(BOTH_WRITING));
+        // A child gone, or something unrecognised: no guess.
+        assert_eq!(
+            explain_timeout(&triage(vec![process(10, true, write, "")])),
+            None
+        );
+        let sleeping = triage(vec![
+            process(10, true, libc::SYS_nanosleep, "hrtimer_nanosleep"),
+            process(11, false, read, "pipe_read"),
+        ]);
+        assert_eq!(explain_timeout(&sleeping), None);
     }
 }
