@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::manifest::{Assignment, Check};
-use crate::run::SandboxOptions;
+use crate::run::{SandboxOptions, Triage};
 use crate::seed::Seed;
 use crate::verdict::{Evidence, Figure, Verdict};
 
@@ -108,6 +108,18 @@ impl Failure {
         self
     }
 
+    /// For a timeout, lets the check say what the triage likely means in the assignment's
+    /// terms ("the workers still wait in get(): did you put one sentinel per worker?"); it is
+    /// shown under the diagnosis. Any other verdict, or a triage already explained, is kept.
+    pub fn explain_timeout(mut self, explain: impl FnOnce(&Triage) -> Option<String>) -> Self {
+        if let Verdict::Timeout { triage, .. } = &mut self.verdict
+            && triage.likely.is_none()
+        {
+            triage.likely = explain(triage);
+        }
+        self
+    }
+
     /// Attaches the run's output.
     pub fn with_evidence(mut self, evidence: Evidence) -> Self {
         self.evidence = Some(Box::new(evidence));
@@ -141,5 +153,38 @@ pub fn repeat(
         figures,
         runs: ctx.check.repetitions,
         evidence: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::run::Diagnosis;
+
+    fn timeout() -> Failure {
+        Failure::new(Verdict::Timeout {
+            limit: Duration::from_secs(1),
+            triage: Triage {
+                diagnosis: Diagnosis::Deadlock,
+                processes: Vec::new(),
+                gap: Duration::from_millis(100),
+                likely: None,
+            },
+        })
+    }
+
+    #[test]
+    fn a_timeout_gets_the_checks_explanation_under_its_diagnosis() {
+        let explained = timeout().explain_timeout(|_| Some("one sentinel per worker?".into()));
+        let text = explained.verdict.to_string();
+        assert!(text.contains("deadlock"), "{text}");
+        assert!(text.contains("likely: one sentinel per worker?"), "{text}");
+        // A first explanation stays; other verdicts are left alone.
+        let again = explained.explain_timeout(|_| Some("something else".into()));
+        assert!(!again.verdict.to_string().contains("something else"));
+        let wrong = Failure::wrong("a", "b", "c").explain_timeout(|_| Some("x".into()));
+        assert!(!wrong.verdict.to_string().contains("likely: x"));
     }
 }
