@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::manifest::{Assignment, Check};
-use crate::run::SandboxOptions;
+use crate::run::{SandboxOptions, Triage};
 use crate::seed::Seed;
 use crate::verdict::{Evidence, Figure, Verdict};
 
@@ -105,6 +105,18 @@ impl Failure {
     /// Adds figures.
     pub fn with_figures(mut self, figures: Vec<Figure>) -> Self {
         self.figures.extend(figures);
+        self
+    }
+
+    /// For a timeout, lets the check say what the triage likely means in the assignment's
+    /// terms ("the workers still wait in get(): did you put one sentinel per worker?"); it is
+    /// shown under the diagnosis. Any other verdict, or a triage already explained, is kept.
+    pub fn explain_timeout(mut self, explain: impl FnOnce(&Triage) -> Option<String>) -> Self {
+        if let Verdict::Timeout { triage, .. } = &mut self.verdict
+            && triage.likely.is_none()
+        {
+            triage.likely = explain(triage);
+        }
         self
     }
 

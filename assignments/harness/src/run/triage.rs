@@ -51,6 +51,11 @@ pub struct Triage {
     pub processes: Vec<StuckProcess>,
     /// Time between the two samples.
     pub gap: Duration,
+    /// What the check that ran makes of it: the likely mistake, in the assignment's terms.
+    /// [`examine`] leaves it empty; checks fill it (see
+    /// [`Failure::explain_timeout`](crate::checks::Failure::explain_timeout)).
+    #[serde(default)]
+    pub likely: Option<String>,
 }
 
 /// Examines process group `pgid` (whose leader, the runner, is `runner_pid`).
@@ -85,6 +90,7 @@ pub fn examine(pgid: u32, runner_pid: u32, gap: Duration) -> Triage {
         diagnosis: classify(&processes, gap),
         processes,
         gap,
+        likely: None,
     }
 }
 
@@ -159,6 +165,9 @@ impl fmt::Display for StuckProcess {
 impl fmt::Display for Triage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.diagnosis)?;
+        if let Some(likely) = &self.likely {
+            writeln!(f, "likely: {likely}")?;
+        }
         write!(
             f,
             "processes still alive (sampled {} ms apart):",

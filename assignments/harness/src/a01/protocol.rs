@@ -1,0 +1,52 @@
+//! The a01 runner's scenario and report.
+
+use serde::{Deserialize, Serialize};
+
+/// One task as the runner passes it to the student's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// The task's id (distinct within a scenario, not in order).
+    pub id: u32,
+    /// The argument of `sum_all_values`.
+    pub x: u64,
+}
+
+/// What the runner does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// Calls the student's `run_workers(&tasks, workers)`.
+    Workers {
+        /// The tasks, in the order they are given.
+        tasks: Vec<TaskSpec>,
+        /// How many worker processes to use.
+        workers: usize,
+    },
+    /// The sequential baseline: the course's own `sum_all_values` on every task, one after
+    /// another in the runner's main process. The student's code is not called.
+    Sequential {
+        /// The tasks.
+        tasks: Vec<TaskSpec>,
+    },
+}
+
+/// What the runner sends back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Report {
+    /// What `run_workers` returned: the results, or its error with its causes.
+    Workers(Result<Vec<ResultFact>, String>),
+    /// The baseline's values, in task order.
+    Sequential(Vec<u64>),
+}
+
+/// One result, as the student's `TaskResult` carried it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultFact {
+    /// The id of the task it answers.
+    pub id: u32,
+    /// The value computed.
+    pub value: u64,
+    /// The pid of the process that computed it, as the result records it.
+    pub worker_pid: u32,
+}

@@ -1,0 +1,446 @@
+//! Speedup checks: what this machine can show right now, and the student's speedup judged
+//! against it.
+//!
+//! A speedup measured on a shared, noisy 2-core machine means little on its own: the same
+//! correct code shows 1.9× on an idle machine and 1.3× beside a CPU hog. So a speedup check
+//! measures, in the same run and interleaved with the student's runs, what *bare* processes
+//! show: a fixed CPU loop ([`spin`]) done by one process, then split over `k` processes
+//! started at once ([`measure_attainable`]). The student's gain over sequential is then judged
+//! as a fraction of the machine's gain ([`SpeedupReading::fraction_of_attainable`]):
+//!
+//! ```text
+//!   speedup    s = sequential time / parallel time          (median of `samples` pairs)
+//!   attainable a = one bare process / k bare processes      (same work, same run)
+//!   fraction     = (s − 1) / (a − 1)     1: as parallel as bare processes; 0: sequential
+//! ```
+//!
+//! The fraction of the *gain* rather than `s / a` separates the two cases a check must tell
+//! apart at any load: sequential code scores about 0 and parallel code about 1, whatever `a`
+//! is. (`s / a` puts sequential code at `1 / a`: 0.5 on an idle 2-core machine, but 0.75 beside
+//! one CPU hog, where correct code scores about 1: no threshold would separate them with a
+//! margin.)
+//!
+//! [`judge`] is the whole check: one core is [`Verdict::NotMeasurable`]; a reading where bare
+//! processes show almost no gain ([`MIN_ATTAINABLE_GAIN`]) or that fails is measured again
+//! before anything is concluded.
+
+use std::time::{Duration, Instant};
+
+use crate::checks::context::{CheckContext, Failure};
+use crate::manifest::CheckKind;
+use crate::verdict::{Figure, Verdict};
+
+/// Below this gain (`a − 1`) bare processes show, the machine is too busy for a reading to
+/// tell parallel code from sequential code: the check measures again, then gives up with
+/// [`Verdict::NotMeasurable`].
+pub const MIN_ATTAINABLE_GAIN: f64 = 0.25;
+
+/// How many readings a check makes at most before concluding: a failing or unmeasurable
+/// reading is measured again (a burst of load elsewhere rarely lasts that long).
+pub const MAX_READINGS: u32 = 3;
+
+/// The cores this process may run on, affinity and cgroup quota included: the definition of
+/// `multiprocessing::cpu_count()` (and of Python's `os.process_cpu_count()`). 1 when unknown.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// `Ok` when a speedup with `workers` processes can be measured here: at least two cores and
+/// two workers; otherwise the [`Verdict::NotMeasurable`] that says so. A check calls it before
+/// running anything, as [`judge`] does.
+pub fn measurable(workers: usize) -> Result<(), Failure> {
+    let cores = available_cores();
+    if cores < 2 || workers < 2 {
+        return Err(Failure::new(Verdict::NotMeasurable {
+            why: format!(
+                "{cores} core(s) available and {workers} worker(s): a speedup needs at least \
+                 two of each"
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// The fixed CPU loop bare processes run: arithmetic only, no system call, no allocation, no
+/// lock (so a child forked from a multithreaded process may run it).
+#[inline(never)]
+pub fn spin(iterations: u64) -> u64 {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..iterations {
+        // black_box keeps the optimiser from computing the loop's result in closed form.
+        state = std::hint::black_box(state.rotate_left(5) ^ i);
+    }
+    state
+}
+
+/// How many [`spin`] iterations take about `target` in this process (as built, on this
+/// machine). Timed directly, growing the loop until one run takes at least 20 ms.
+pub fn spin_iterations_for(target: Duration) -> u64 {
+    let mut iterations: u64 = 1 << 16;
+    loop {
+        let started = Instant::now();
+        std::hint::black_box(spin(iterations));
+        let took = started.elapsed();
+        if took >= Duration::from_millis(20) || iterations >= 1 << 40 {
+            let per_iteration = took.as_secs_f64() / iterations as f64;
+            return (target.as_secs_f64() / per_iteration.max(1e-12)).clamp(1.0, 1e13) as u64;
+        }
+        iterations = iterations.saturating_mul(4);
+    }
+}
+
+/// What bare processes show on this machine: the same [`spin`] work done by one process, and
+/// split over `processes` processes started at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attainable {
+    /// How many processes shared the work in the second measurement.
+    pub processes: usize,
+    /// Wall time of one process doing all of it.
+    pub one: Duration,
+    /// Wall time of `processes` processes doing a share each.
+    pub many: Duration,
+}
+
+impl Attainable {
+    /// `one / many`: the speedup this machine shows right now.
+    pub fn speedup(&self) -> f64 {
+        self.one.as_secs_f64() / self.many.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Times `iterations` of [`spin`] in one child process, then the same iterations split over
+/// `processes` children started together.
+///
+/// The children are forked from this process, which may be multithreaded (a test harness, the
+/// grader): they only call [`spin`] and `_exit`, both safe after such a fork. Each is waited
+/// for before this returns, also when a later fork fails.
+pub fn measure_attainable(processes: usize, iterations: u64) -> std::io::Result<Attainable> {
+    let processes = processes.max(1);
+    let one = time_children(1, iterations)?;
+    let many = time_children(processes, iterations / processes as u64)?;
+    Ok(Attainable {
+        processes,
+        one,
+        many,
+    })
+}
+
+/// Forked children, waited for on drop.
+struct Children(Vec<libc::pid_t>);
+
+impl Children {
+    fn wait_all(&mut self) {
+        for pid in self.0.drain(..) {
+            let mut status = 0;
+            // SAFETY: waits for our own child into a local; retried on EINTR.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+            {}
+        }
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        self.wait_all();
+    }
+}
+
+/// Wall time of `count` children each spinning `iterations`, from the first fork to the last
+/// exit.
+fn time_children(count: usize, iterations: u64) -> std::io::Result<Duration> {
+    let mut children = Children(Vec::with_capacity(count));
+    let started = Instant::now();
+    for _ in 0..count {
+        // SAFETY: the child runs only `spin` (arithmetic) and `_exit`, which are
+        // async-signal-safe, so forking a multithreaded parent is sound: it touches no lock
+        // or allocator state another thread may have held at the fork.
+        match unsafe { libc::fork() } {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {
+                std::hint::black_box(spin(iterations));
+                // SAFETY: ends the child at once, running nothing of the parent's.
+                unsafe { libc::_exit(0) }
+            }
+            pid => children.0.push(pid),
+        }
+    }
+    children.wait_all();
+    Ok(started.elapsed())
+}
+
+/// The median of some durations (the lower middle one for an even count).
+pub fn median(durations: &[Duration]) -> Duration {
+    let mut sorted = durations.to_vec();
+    sorted.sort();
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// The median of some ratios (the lower middle one for an even count; 1 for none).
+fn median_ratio(ratios: &[f64]) -> f64 {
+    let mut sorted = ratios.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(1.0)
+}
+
+/// One reading: the student's sequential and parallel times and the machine's speedup, from
+/// the same interleaved samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeedupReading {
+    /// Worker processes the parallel run used (and bare processes the machine was measured
+    /// with).
+    pub workers: usize,
+    /// Median wall time of the sequential baseline.
+    pub sequential: Duration,
+    /// Median wall time of the student's parallel run.
+    pub parallel: Duration,
+    /// Median of the samples' speedups (each sample's sequential time over its parallel
+    /// time: a pair measured back to back, so a load that comes and goes affects both).
+    pub speedup: f64,
+    /// Median speedup of bare processes.
+    pub attainable: f64,
+}
+
+/// What a reading says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadingVerdict {
+    /// The student's gain reaches the required fraction of the machine's.
+    Enough,
+    /// It does not.
+    TooLow,
+    /// Bare processes showed too little gain to judge by.
+    Unmeasurable,
+}
+
+impl SpeedupReading {
+    /// Speedup per worker (1 is perfect).
+    pub fn efficiency(&self) -> f64 {
+        self.speedup / self.workers.max(1) as f64
+    }
+
+    /// The Karp-Flatt metric: the serial fraction of the work that would explain this speedup
+    /// with this many workers (`None` with one worker).
+    pub fn serial_fraction(&self) -> Option<f64> {
+        let p = self.workers as f64;
+        (self.workers > 1).then(|| (1.0 / self.speedup - 1.0 / p) / (1.0 - 1.0 / p))
+    }
+
+    /// The student's gain as a fraction of the machine's: `(s − 1) / (a − 1)`.
+    pub fn fraction_of_attainable(&self) -> f64 {
+        (self.speedup - 1.0) / (self.attainable - 1.0).max(1e-9)
+    }
+
+    /// Judges the reading against `min_fraction` of the attainable gain.
+    pub fn verdict(&self, min_fraction: f64) -> ReadingVerdict {
+        if self.attainable - 1.0 < MIN_ATTAINABLE_GAIN {
+            ReadingVerdict::Unmeasurable
+        } else if self.fraction_of_attainable() >= min_fraction {
+            ReadingVerdict::Enough
+        } else {
+            ReadingVerdict::TooLow
+        }
+    }
+
+    /// The figures behind a verdict.
+    pub fn figures(&self) -> Vec<Figure> {
+        let mut figures = vec![
+            Figure::count("workers", self.workers),
+            Figure::time("sequential", self.sequential),
+            Figure::time("parallel", self.parallel),
+            Figure::ratio("speedup", self.speedup),
+            Figure::ratio("bare-process speedup", self.attainable),
+            Figure::ratio("fraction of attainable gain", self.fraction_of_attainable()),
+            Figure::ratio("efficiency", self.efficiency()),
+        ];
+        if let Some(serial) = self.serial_fraction() {
+            figures.push(Figure::ratio("Karp-Flatt serial fraction", serial));
+        }
+        figures
+    }
+}
+
+/// Takes one reading: `samples` rounds of the student's parallel run, the sequential
+/// baseline, and bare processes (one, then `workers`) doing `spin_iterations`, interleaved so
+/// that all of them see the same load. Each closure returns the wall time of one run, or the
+/// failure that ends the check.
+pub fn read(
+    workers: usize,
+    samples: u32,
+    spin_iterations: u64,
+    parallel: &mut dyn FnMut() -> Result<Duration, Failure>,
+    sequential: &mut dyn FnMut() -> Result<Duration, Failure>,
+) -> Result<SpeedupReading, Failure> {
+    let (mut par, mut seq, mut speedups, mut bare) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..samples.max(1) {
+        let parallel_time = parallel()?;
+        let sequential_time = sequential()?;
+        speedups.push(sequential_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9));
+        par.push(parallel_time);
+        seq.push(sequential_time);
+        let machine = measure_attainable(workers, spin_iterations).map_err(|e| {
+            Failure::new(Verdict::CouldNotRun {
+                why: format!("could not start bare processes to measure the machine: {e}"),
+            })
+        })?;
+        bare.push(machine.speedup());
+    }
+    Ok(SpeedupReading {
+        workers,
+        sequential: median(&seq),
+        parallel: median(&par),
+        speedup: median_ratio(&speedups),
+        attainable: median_ratio(&bare),
+    })
+}
+
+/// The whole speedup check: not measurable with one core or one worker; otherwise up to
+/// [`MAX_READINGS`] readings ([`read`]) until one is enough. Passes with the reading's
+/// figures; fails with the last reading that was too low, `meaning(reading)` naming the likely
+/// mistake; or, when no reading was measurable, is [`Verdict::NotMeasurable`].
+///
+/// `ctx.check.kind` must be [`CheckKind::Speedup`] (its `min_fraction_of_attainable` and
+/// `samples`); `workers` is how many processes the student's parallel run uses.
+pub fn judge(
+    ctx: &CheckContext<'_>,
+    workers: usize,
+    spin_iterations: u64,
+    parallel: &mut dyn FnMut() -> Result<Duration, Failure>,
+    sequential: &mut dyn FnMut() -> Result<Duration, Failure>,
+    meaning: &dyn Fn(&SpeedupReading) -> String,
+) -> Result<Vec<Figure>, Failure> {
+    let CheckKind::Speedup {
+        min_fraction_of_attainable,
+        samples,
+    } = ctx.check.kind
+    else {
+        return Err(Failure::new(Verdict::CouldNotRun {
+            why: format!("{} must be a speedup check in the manifest", ctx.check.id),
+        }));
+    };
+    measurable(workers)?;
+    let mut too_low = None;
+    let mut last = None;
+    for _ in 0..MAX_READINGS {
+        let reading = read(workers, samples, spin_iterations, parallel, sequential)?;
+        match reading.verdict(min_fraction_of_attainable) {
+            ReadingVerdict::Enough => return Ok(reading.figures()),
+            ReadingVerdict::TooLow => too_low = Some(reading),
+            ReadingVerdict::Unmeasurable => {}
+        }
+        last = Some(reading);
+    }
+    if let Some(reading) = too_low {
+        return Err(Failure::wrong(
+            format!(
+                "a speedup of at least {:.2} with {workers} workers: {:.0}% of the gain bare \
+                 processes show here ({:.2}×)",
+                1.0 + min_fraction_of_attainable * (reading.attainable - 1.0),
+                min_fraction_of_attainable * 100.0,
+                reading.attainable
+            ),
+            format!(
+                "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain, \
+                 in each of {MAX_READINGS} readings of {samples} samples",
+                reading.speedup,
+                reading.sequential.as_secs_f64() * 1000.0,
+                reading.parallel.as_secs_f64() * 1000.0,
+                reading.fraction_of_attainable() * 100.0
+            ),
+            meaning(&reading),
+        )
+        .with_figures(reading.figures()));
+    }
+    let attainable = last.map_or(1.0, |r| r.attainable);
+    Err(Failure::new(Verdict::NotMeasurable {
+        why: format!(
+            "bare processes showed a speedup of only {attainable:.2}× with {workers} processes \
+             on {} cores, {MAX_READINGS} times: the machine is too busy to tell parallel code \
+             from sequential code",
+            available_cores()
+        ),
+    })
+    .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(sequential_ms: u64, parallel_ms: u64, attainable: f64) -> SpeedupReading {
+        SpeedupReading {
+            workers: 2,
+            sequential: Duration::from_millis(sequential_ms),
+            parallel: Duration::from_millis(parallel_ms),
+            speedup: sequential_ms as f64 / parallel_ms as f64,
+            attainable,
+        }
+    }
+
+    #[test]
+    fn the_fraction_is_of_the_gain() {
+        let parallel = reading(400, 210, 1.95);
+        assert!(parallel.fraction_of_attainable() > 0.9);
+        let sequential = reading(400, 400, 1.95);
+        assert!(sequential.fraction_of_attainable().abs() < 1e-9);
+        // Beside a CPU hog the machine shows little, and so does correct code: still ~1.
+        let busy = reading(400, 300, 1.33);
+        assert!(busy.fraction_of_attainable() > 0.95);
+    }
+
+    #[test]
+    fn readings_are_judged_against_the_gain_and_the_machine() {
+        assert_eq!(reading(400, 210, 1.95).verdict(0.5), ReadingVerdict::Enough);
+        assert_eq!(reading(400, 380, 1.95).verdict(0.5), ReadingVerdict::TooLow);
+        assert_eq!(
+            reading(400, 210, 1.1).verdict(0.5),
+            ReadingVerdict::Unmeasurable
+        );
+    }
+
+    #[test]
+    fn karp_flatt_is_zero_for_a_perfect_speedup() {
+        let perfect = reading(400, 200, 2.0);
+        assert!(perfect.serial_fraction().expect("two workers").abs() < 1e-9);
+        let serial = reading(400, 400, 2.0);
+        assert!((serial.serial_fraction().expect("two workers") - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn medians_are_the_middle() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&[ms(5), ms(1), ms(3)]), ms(3));
+        assert_eq!(median(&[ms(4), ms(1)]), ms(1));
+        assert_eq!(median(&[]), Duration::ZERO);
+        assert_eq!(median_ratio(&[2.0, 0.5, 1.5]), 1.5);
+        assert_eq!(median_ratio(&[]), 1.0);
+    }
+
+    #[test]
+    fn one_worker_is_not_measurable() {
+        let failure = measurable(1).expect_err("one worker");
+        assert_eq!(failure.verdict.label(), "not-measurable");
+    }
+
+    #[test]
+    fn bare_processes_are_measured_and_reaped() {
+        let iterations = spin_iterations_for(Duration::from_millis(40));
+        let machine = measure_attainable(2, iterations).expect("forks");
+        assert_eq!(machine.processes, 2);
+        assert!(machine.one >= Duration::from_millis(5), "{machine:?}");
+        assert!(machine.speedup() > 0.3, "{machine:?}");
+        // Every child was waited for: none is left, not even as a zombie.
+        let me = std::process::id();
+        assert!(
+            crate::procfs::children_of(me).is_empty(),
+            "children left: {:?}",
+            crate::procfs::children_of(me)
+        );
+    }
+}
