@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::speedup::Attainable;
+
 /// One task as the runner passes it to the student's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSpec {
@@ -28,6 +30,14 @@ pub enum Scenario {
         /// The tasks.
         tasks: Vec<TaskSpec>,
     },
+    /// What bare processes show, measured in the runner's sandbox
+    /// ([`measure_machine`](crate::checks::speedup::measure_machine)).
+    Machine {
+        /// How many processes share the work in the parallel half.
+        processes: usize,
+        /// About how long the work takes one process, in microseconds.
+        target_micros: u64,
+    },
 }
 
 /// What the runner sends back.
@@ -38,6 +48,8 @@ pub enum Report {
     Workers(Result<Vec<ResultFact>, String>),
     /// The baseline's values, in task order.
     Sequential(Vec<u64>),
+    /// What bare processes showed, or why they could not be started.
+    Machine(Result<Attainable, String>),
 }
 
 /// One result, as the student's `TaskResult` carried it.

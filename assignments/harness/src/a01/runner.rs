@@ -4,8 +4,9 @@
 /// Expands to the `main` of an a01-queue runner that serves `$student::run_workers`.
 ///
 /// `assignments/a01-queue/src/bin/a01-queue-runner.rs` is `a01_runner!(a01_queue);`, the
-/// solution's is `a01_runner!(a01_queue_solution);`. The sequential baseline never calls the
-/// student's code: it runs the course's own copy of `sum_all_values`.
+/// solution's is `a01_runner!(a01_queue_solution);`. The sequential baseline and the machine
+/// measurement never call the student's code: they run the course's own copy of
+/// `sum_all_values`, and bare processes.
 #[macro_export]
 macro_rules! a01_runner {
     ($student:ident) => {
@@ -39,6 +40,13 @@ macro_rules! a01_runner {
                         .map(|task| $crate::a01::sum_all_values(task.x))
                         .collect(),
                 ),
+                $crate::a01::Scenario::Machine {
+                    processes,
+                    target_micros,
+                } => $crate::a01::Report::Machine($crate::checks::speedup::measure_machine(
+                    processes,
+                    ::std::time::Duration::from_micros(target_micros),
+                )),
             })
         }
     };

@@ -13,9 +13,9 @@ use crate::a01::checks::{
     Judge, Run, inputs, judge_pids, judge_results, judge_spread, run_scenario,
 };
 use crate::a01::oracle;
-use crate::a01::protocol::Scenario;
-use crate::checks::speedup::{self, SpeedupReading, available_cores};
-use crate::checks::{CheckContext, Failure, Judgement, repeat};
+use crate::a01::protocol::{Report, Scenario};
+use crate::checks::speedup::{self, Attainable, Measurements, SpeedupReading, available_cores};
+use crate::checks::{CheckContext, Execution, Failure, Judgement, execute, repeat};
 use crate::run::SandboxOptions;
 use crate::verdict::{Figure, Verdict};
 
@@ -48,7 +48,6 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
         };
         let work =
             Duration::from_secs_f64(tasks.iter().map(|t| t.x as f64).sum::<f64>() / rate / 1000.0);
-        let spin_iterations = speedup::spin_iterations_for(work);
         let mut parallel = || -> Result<Duration, Failure> {
             let run = run_scenario(&timed, scenario.clone())?;
             for judge in [judge_results, judge_pids, judge_spread] as [Judge; 3] {
@@ -60,13 +59,33 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
         let mut sequential = || -> Result<Duration, Failure> {
             Ok(calibrate::run_sequential(&timed, tasks)?.record.wall)
         };
+        let mut machine = || -> Result<Attainable, Failure> {
+            let scenario = Scenario::Machine {
+                processes: workers,
+                target_micros: u64::try_from(work.as_micros()).unwrap_or(u64::MAX),
+            };
+            let execution: Execution<Report> = execute(&timed, &scenario)?;
+            match execution.report {
+                Report::Machine(Ok(attainable)) => Ok(attainable),
+                Report::Machine(Err(why)) => Err(Failure::new(Verdict::CouldNotRun { why })),
+                Report::Workers(_) | Report::Sequential(_) => {
+                    Err(Failure::new(Verdict::CouldNotRun {
+                        why: "the runner answered a machine scenario with another report: was \
+                              it built from this course's sources?"
+                            .to_owned(),
+                    }))
+                }
+            }
+        };
         let mut figures = vec![Figure::time("work (calibrated)", work)];
         figures.extend(speedup::judge(
             ctx,
             workers,
-            spin_iterations,
-            &mut parallel,
-            &mut sequential,
+            &mut Measurements {
+                parallel: &mut parallel,
+                sequential: &mut sequential,
+                machine: &mut machine,
+            },
             &meaning,
         )?);
         Ok(figures)

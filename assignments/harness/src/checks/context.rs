@@ -155,3 +155,36 @@ pub fn repeat(
         evidence: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::run::Diagnosis;
+
+    fn timeout() -> Failure {
+        Failure::new(Verdict::Timeout {
+            limit: Duration::from_secs(1),
+            triage: Triage {
+                diagnosis: Diagnosis::Deadlock,
+                processes: Vec::new(),
+                gap: Duration::from_millis(100),
+                likely: None,
+            },
+        })
+    }
+
+    #[test]
+    fn a_timeout_gets_the_checks_explanation_under_its_diagnosis() {
+        let explained = timeout().explain_timeout(|_| Some("one sentinel per worker?".into()));
+        let text = explained.verdict.to_string();
+        assert!(text.contains("deadlock"), "{text}");
+        assert!(text.contains("likely: one sentinel per worker?"), "{text}");
+        // A first explanation stays; other verdicts are left alone.
+        let again = explained.explain_timeout(|_| Some("something else".into()));
+        assert!(!again.verdict.to_string().contains("something else"));
+        let wrong = Failure::wrong("a", "b", "c").explain_timeout(|_| Some("x".into()));
+        assert!(!wrong.verdict.to_string().contains("likely: x"));
+    }
+}

@@ -2,11 +2,13 @@
 //! against it.
 //!
 //! A speedup measured on a shared, noisy 2-core machine means little on its own: the same
-//! correct code shows 1.9× on an idle machine and 1.3× beside a CPU hog. So a speedup check
-//! measures, in the same run and interleaved with the student's runs, what *bare* processes
-//! show: a fixed CPU loop ([`spin`]) done by one process, then split over `k` processes
-//! started at once ([`measure_attainable`]). The student's gain over sequential is then judged
-//! as a fraction of the machine's gain ([`SpeedupReading::fraction_of_attainable`]):
+//! correct code shows 1.9× on an idle machine, 1.5× beside two CPU hogs, and about 1.0× when
+//! the hogs run in another session (Linux's autogroup scheduling then gives this session's
+//! processes one CPU between them, however many there are). So a speedup check measures, in
+//! the same run and interleaved with the student's runs, what *bare* processes show: a fixed
+//! CPU loop ([`spin`]) done by one process, then split over `k` processes started at once
+//! ([`measure_attainable`]). The student's gain over sequential is then judged as a fraction
+//! of the machine's gain ([`SpeedupReading::fraction_of_attainable`]):
 //!
 //! ```text
 //!   speedup    s = sequential time / parallel time          (median of `samples` pairs)
@@ -20,11 +22,17 @@
 //! one CPU hog, where correct code scores about 1: no threshold would separate them with a
 //! margin.)
 //!
+//! The bare processes must be scheduled as the student's are (same session, cgroup and
+//! namespace), so they are started by the runner, in the sandbox: a runner serves a "machine"
+//! scenario with [`measure_machine`], and the check passes a closure that runs it to [`judge`].
+//!
 //! [`judge`] is the whole check: one core is [`Verdict::NotMeasurable`]; a reading where bare
 //! processes show almost no gain ([`MIN_ATTAINABLE_GAIN`]) or that fails is measured again
 //! before anything is concluded.
 
 use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use crate::checks::context::{CheckContext, Failure};
 use crate::manifest::CheckKind;
@@ -38,6 +46,10 @@ pub const MIN_ATTAINABLE_GAIN: f64 = 0.25;
 /// How many readings a check makes at most before concluding: a failing or unmeasurable
 /// reading is measured again (a burst of load elsewhere rarely lasts that long).
 pub const MAX_READINGS: u32 = 3;
+
+/// How many readings must be too low, none enough, before a check fails: one low reading may
+/// be a burst of load that hit the student's runs and spared the bare processes.
+pub const LOW_READINGS_TO_FAIL: u32 = 2;
 
 /// The cores this process may run on, affinity and cgroup quota included: the definition of
 /// `multiprocessing::cpu_count()` (and of Python's `os.process_cpu_count()`). 1 when unknown.
@@ -74,24 +86,25 @@ pub fn spin(iterations: u64) -> u64 {
 }
 
 /// How many [`spin`] iterations take about `target` in this process (as built, on this
-/// machine). Timed directly, growing the loop until one run takes at least 20 ms.
+/// machine). Timed directly: the loop grows, aiming at 30 ms, until one run takes 20 ms.
 pub fn spin_iterations_for(target: Duration) -> u64 {
     let mut iterations: u64 = 1 << 16;
     loop {
         let started = Instant::now();
         std::hint::black_box(spin(iterations));
-        let took = started.elapsed();
-        if took >= Duration::from_millis(20) || iterations >= 1 << 40 {
-            let per_iteration = took.as_secs_f64() / iterations as f64;
+        let took = started.elapsed().as_secs_f64();
+        if took >= 0.020 || iterations >= 1 << 40 {
+            let per_iteration = took / iterations as f64;
             return (target.as_secs_f64() / per_iteration.max(1e-12)).clamp(1.0, 1e13) as u64;
         }
-        iterations = iterations.saturating_mul(4);
+        let factor = (0.030 / took.max(1e-6)).clamp(2.0, 64.0);
+        iterations = (iterations as f64 * factor) as u64;
     }
 }
 
 /// What bare processes show on this machine: the same [`spin`] work done by one process, and
 /// split over `processes` processes started at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attainable {
     /// How many processes shared the work in the second measurement.
     pub processes: usize,
@@ -123,6 +136,14 @@ pub fn measure_attainable(processes: usize, iterations: u64) -> std::io::Result<
         one,
         many,
     })
+}
+
+/// What a runner answers to a "machine" scenario: [`measure_attainable`] with `processes`
+/// processes and about `target` of work in all, the loop sized in the runner itself (whose
+/// build may be optimised differently from the harness's). Errors are the OS's, in words.
+pub fn measure_machine(processes: usize, target: Duration) -> Result<Attainable, String> {
+    measure_attainable(processes, spin_iterations_for(target))
+        .map_err(|e| format!("could not start bare processes: {e}"))
 }
 
 /// Forked children, waited for on drop.
@@ -255,9 +276,15 @@ impl SpeedupReading {
             Figure::time("parallel", self.parallel),
             Figure::ratio("speedup", self.speedup),
             Figure::ratio("bare-process speedup", self.attainable),
-            Figure::ratio("fraction of attainable gain", self.fraction_of_attainable()),
-            Figure::ratio("efficiency", self.efficiency()),
         ];
+        // Without a gain to compare with, the fraction means nothing.
+        if self.attainable - 1.0 >= MIN_ATTAINABLE_GAIN {
+            figures.push(Figure::ratio(
+                "fraction of attainable gain",
+                self.fraction_of_attainable(),
+            ));
+        }
+        figures.push(Figure::ratio("efficiency", self.efficiency()));
         if let Some(serial) = self.serial_fraction() {
             figures.push(Figure::ratio("Karp-Flatt serial fraction", serial));
         }
@@ -265,31 +292,34 @@ impl SpeedupReading {
     }
 }
 
+/// The three measurements of a reading, each one run: the student's parallel run and the
+/// sequential baseline return their wall time; `machine` returns what bare processes show
+/// (usually a runner's [`measure_machine`]). Any of them may end the check with a failure.
+pub struct Measurements<'a> {
+    /// One run of the student's parallel code.
+    pub parallel: &'a mut dyn FnMut() -> Result<Duration, Failure>,
+    /// One run of the sequential baseline.
+    pub sequential: &'a mut dyn FnMut() -> Result<Duration, Failure>,
+    /// One measurement of bare processes, in the same sandbox as the student's code.
+    pub machine: &'a mut dyn FnMut() -> Result<Attainable, Failure>,
+}
+
 /// Takes one reading: `samples` rounds of the student's parallel run, the sequential
-/// baseline, and bare processes (one, then `workers`) doing `spin_iterations`, interleaved so
-/// that all of them see the same load. Each closure returns the wall time of one run, or the
-/// failure that ends the check.
+/// baseline, and bare processes, interleaved so that all of them see the same load.
 pub fn read(
     workers: usize,
     samples: u32,
-    spin_iterations: u64,
-    parallel: &mut dyn FnMut() -> Result<Duration, Failure>,
-    sequential: &mut dyn FnMut() -> Result<Duration, Failure>,
+    measure: &mut Measurements<'_>,
 ) -> Result<SpeedupReading, Failure> {
     let (mut par, mut seq, mut speedups, mut bare) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..samples.max(1) {
-        let parallel_time = parallel()?;
-        let sequential_time = sequential()?;
+        let parallel_time = (measure.parallel)()?;
+        let sequential_time = (measure.sequential)()?;
         speedups.push(sequential_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9));
         par.push(parallel_time);
         seq.push(sequential_time);
-        let machine = measure_attainable(workers, spin_iterations).map_err(|e| {
-            Failure::new(Verdict::CouldNotRun {
-                why: format!("could not start bare processes to measure the machine: {e}"),
-            })
-        })?;
-        bare.push(machine.speedup());
+        bare.push((measure.machine)()?.speedup());
     }
     Ok(SpeedupReading {
         workers,
@@ -301,18 +331,18 @@ pub fn read(
 }
 
 /// The whole speedup check: not measurable with one core or one worker; otherwise up to
-/// [`MAX_READINGS`] readings ([`read`]) until one is enough. Passes with the reading's
-/// figures; fails with the last reading that was too low, `meaning(reading)` naming the likely
-/// mistake; or, when no reading was measurable, is [`Verdict::NotMeasurable`].
+/// [`MAX_READINGS`] readings ([`read`]) until one is enough; `workers` is the number of
+/// processes the student's parallel run uses, and of bare processes `measure.machine` runs.
+/// Passes with the first reading that is enough; fails once [`LOW_READINGS_TO_FAIL`] readings
+/// were too low (none enough), with the last of them and `meaning(reading)` naming the likely
+/// mistake; otherwise the machine was too busy: [`Verdict::NotMeasurable`].
 ///
 /// `ctx.check.kind` must be [`CheckKind::Speedup`] (its `min_fraction_of_attainable` and
-/// `samples`); `workers` is how many processes the student's parallel run uses.
+/// `samples`).
 pub fn judge(
     ctx: &CheckContext<'_>,
     workers: usize,
-    spin_iterations: u64,
-    parallel: &mut dyn FnMut() -> Result<Duration, Failure>,
-    sequential: &mut dyn FnMut() -> Result<Duration, Failure>,
+    measure: &mut Measurements<'_>,
     meaning: &dyn Fn(&SpeedupReading) -> String,
 ) -> Result<Vec<Figure>, Failure> {
     let CheckKind::Speedup {
@@ -325,18 +355,21 @@ pub fn judge(
         }));
     };
     measurable(workers)?;
-    let mut too_low = None;
+    let mut low_readings = 0;
     let mut last = None;
     for _ in 0..MAX_READINGS {
-        let reading = read(workers, samples, spin_iterations, parallel, sequential)?;
+        let reading = read(workers, samples, measure)?;
+        last = Some(reading);
         match reading.verdict(min_fraction_of_attainable) {
             ReadingVerdict::Enough => return Ok(reading.figures()),
-            ReadingVerdict::TooLow => too_low = Some(reading),
+            ReadingVerdict::TooLow => low_readings += 1,
             ReadingVerdict::Unmeasurable => {}
         }
-        last = Some(reading);
+        if low_readings >= LOW_READINGS_TO_FAIL {
+            break;
+        }
     }
-    if let Some(reading) = too_low {
+    if let Some(reading) = last.filter(|_| low_readings >= LOW_READINGS_TO_FAIL) {
         return Err(Failure::wrong(
             format!(
                 "a speedup of at least {:.2} with {workers} workers: {:.0}% of the gain bare \
@@ -346,8 +379,8 @@ pub fn judge(
                 reading.attainable
             ),
             format!(
-                "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain, \
-                 in each of {MAX_READINGS} readings of {samples} samples",
+                "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain \
+                 ({low_readings} readings of {samples} samples, all too low)",
                 reading.speedup,
                 reading.sequential.as_secs_f64() * 1000.0,
                 reading.parallel.as_secs_f64() * 1000.0,
@@ -360,9 +393,10 @@ pub fn judge(
     let attainable = last.map_or(1.0, |r| r.attainable);
     Err(Failure::new(Verdict::NotMeasurable {
         why: format!(
-            "bare processes showed a speedup of only {attainable:.2}× with {workers} processes \
-             on {} cores, {MAX_READINGS} times: the machine is too busy to tell parallel code \
-             from sequential code",
+            "in {MAX_READINGS} readings, bare processes showed too little speedup with {workers} \
+             processes on {} cores to judge by ({low_readings} readings were measurable; the \
+             last showed {attainable:.2}×): the machine is too busy to tell parallel code from \
+             sequential code",
             available_cores()
         ),
     })
@@ -423,6 +457,134 @@ mod tests {
     }
 
     #[test]
+    fn a_reading_takes_the_medians_of_interleaved_samples() {
+        let ms = Duration::from_millis;
+        let mut order = Vec::new();
+        let mut parallel_times = [ms(200), ms(900), ms(210)].into_iter();
+        let (mut parallel, mut sequential, mut machine) = (
+            || Ok(parallel_times.next().unwrap_or_default()),
+            || Ok(ms(400)),
+            || {
+                order.push("machine");
+                Ok(Attainable {
+                    processes: 2,
+                    one: ms(400),
+                    many: ms(210),
+                })
+            },
+        );
+        let reading = read(
+            2,
+            3,
+            &mut Measurements {
+                parallel: &mut parallel,
+                sequential: &mut sequential,
+                machine: &mut machine,
+            },
+        )
+        .expect("reads");
+        assert_eq!(order.len(), 3);
+        // The outlier (900 ms) does not count: the median pair is 400 / 210.
+        assert!(
+            (reading.speedup - 400.0 / 210.0).abs() < 1e-9,
+            "{reading:?}"
+        );
+        assert_eq!(reading.parallel, ms(210));
+        assert!((reading.attainable - 400.0 / 210.0).abs() < 1e-9);
+    }
+
+    /// Runs `judge` with readings scripted as (parallel ms, bare speedup) per sample, the
+    /// sequential baseline always 400 ms, 3 samples per reading (the check below).
+    fn judged(script: &[(u64, f64)]) -> (Result<Vec<Figure>, Failure>, usize) {
+        let manifest = crate::manifest::Manifest::parse_unchecked(
+            r#"
+format = 1
+[[assignment]]
+id = "a98-speedup"
+title = "t"
+order = 0
+lesson = { seed = "s", section = "s" }
+summary = "s"
+[[assignment.check]]
+id = "speedup"
+title = "t"
+kind = "speedup"
+visibility = "visible"
+points = 1
+timeout_secs = 5
+min_fraction_of_attainable = 0.5
+samples = 3
+"#,
+        )
+        .expect("parses");
+        let assignment = &manifest.assignments[0];
+        let ctx = CheckContext {
+            assignment,
+            check: &assignment.checks[0],
+            runner: std::path::Path::new("/nonexistent"),
+            package: "none",
+            seed: crate::seed::Seed::DEFAULT,
+            sandbox: crate::run::SandboxOptions::default(),
+        };
+        let ms = Duration::from_millis;
+        let (mut next_parallel, mut next_machine) = (script.iter(), script.iter());
+        let mut machines = 0;
+        let result = judge(
+            &ctx,
+            2,
+            &mut Measurements {
+                parallel: &mut || Ok(ms(next_parallel.next().expect("scripted").0)),
+                sequential: &mut || Ok(ms(400)),
+                machine: &mut || {
+                    machines += 1;
+                    let attainable = next_machine.next().expect("scripted").1;
+                    Ok(Attainable {
+                        processes: 2,
+                        one: ms(400),
+                        many: Duration::from_secs_f64(0.4 / attainable),
+                    })
+                },
+            },
+            &|_| "meaning".to_owned(),
+        );
+        (result, machines / 3)
+    }
+
+    #[test]
+    fn judge_passes_at_the_first_reading_that_is_enough() {
+        if available_cores() < 2 {
+            return; // judge() says not measurable before it reads anything
+        }
+        let (result, readings) = judged(&[(210, 1.9); 3]);
+        assert!(result.is_ok());
+        assert_eq!(readings, 1);
+        let busy_then_enough = [[(390, 1.05); 3], [(210, 1.9); 3]].concat();
+        let (result, readings) = judged(&busy_then_enough);
+        assert!(result.is_ok());
+        assert_eq!(readings, 2);
+    }
+
+    #[test]
+    fn judge_fails_only_after_two_low_readings() {
+        if available_cores() < 2 {
+            return; // judge() says not measurable before it reads anything
+        }
+        let (result, readings) = judged(&[(400, 1.9); 6]);
+        let failure = result.expect_err("sequential");
+        assert_eq!(failure.verdict.label(), "wrong-answer");
+        assert!(failure.verdict.to_string().contains("meaning"));
+        assert_eq!(readings, 2);
+        // One low reading between unmeasurable ones is a busy machine, not a verdict.
+        let one_low = [[(400, 1.05); 3], [(400, 1.9); 3], [(400, 1.05); 3]].concat();
+        let (result, readings) = judged(&one_low);
+        assert_eq!(
+            result.expect_err("not judged").verdict.label(),
+            "not-measurable"
+        );
+        assert_eq!(readings, 3);
+    }
+
+    #[test]
     fn one_worker_is_not_measurable() {
         let failure = measurable(1).expect_err("one worker");
         assert_eq!(failure.verdict.label(), "not-measurable");
@@ -430,8 +592,7 @@ mod tests {
 
     #[test]
     fn bare_processes_are_measured_and_reaped() {
-        let iterations = spin_iterations_for(Duration::from_millis(40));
-        let machine = measure_attainable(2, iterations).expect("forks");
+        let machine = measure_machine(2, Duration::from_millis(40)).expect("forks");
         assert_eq!(machine.processes, 2);
         assert!(machine.one >= Duration::from_millis(5), "{machine:?}");
         assert!(machine.speedup() > 0.3, "{machine:?}");
