@@ -162,7 +162,7 @@ pub(super) fn judge_results(run: &Run) -> Result<Vec<Figure>, Failure> {
         return Ok(vec![figure]);
     }
     let (tasks, got, workers) = (run.tasks.len(), run.results.len(), run.workers);
-    let mut parts = vec![format!("{got} results for {tasks} tasks")];
+    let mut parts = vec![format!("{got} result(s) for {tasks} tasks")];
     if !mismatch.missing.is_empty() {
         parts.push(format!(
             "{} tasks without a result (ids {})",
@@ -203,7 +203,7 @@ pub(super) fn judge_results(run: &Run) -> Result<Vec<Figure>, Failure> {
             .to_owned()
     } else if !mismatch.missing.is_empty() && got == workers && tasks > workers {
         format!(
-            "results were lost: you received {got} results, one per worker, but there is one \
+            "results were lost: you received {got} result(s), one per worker, but there is one \
              result per task: get exactly tasks.len() = {tasks} results"
         )
     } else if !mismatch.missing.is_empty() && mismatch.repeated.is_empty() {
@@ -235,12 +235,12 @@ pub(super) fn judge_results(run: &Run) -> Result<Vec<Figure>, Failure> {
     .with_figures(vec![figure]))
 }
 
-/// What the sampler saw, for messages about threads and processes.
+/// What the sampler saw, when it saw more threads than processes (threads doing the work).
 fn peaks(run: &Run) -> String {
     let record = &run.execution.record;
     match (record.peak_processes, record.peak_threads) {
-        (Some(processes), Some(threads)) => format!(
-            " (at most {processes} processes and {threads} threads were seen alive at once)"
+        (Some(processes), Some(threads)) if threads > processes => format!(
+            " (at most {processes} process(es) and {threads} threads were seen alive at once)"
         ),
         _ => String::new(),
     }
