@@ -4,7 +4,8 @@
 //! (the grader), whose loops differ about eightfold in speed. Tasks are therefore sized in
 //! milliseconds (`task_ms` in the manifest) and converted to `x` with a rate measured on the
 //! runner itself: its sequential mode runs the course's own `sum_all_values`, so the rate is
-//! that of the very build the student's workers run in.
+//! that of the very build the student's workers run in. The rate is per millisecond of CPU
+//! time, which a busy machine does not stretch as it stretches wall time.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,7 +53,7 @@ pub fn iterations_per_ms(ctx: &CheckContext<'_>) -> Result<f64, Failure> {
 pub fn measure(ctx: &CheckContext<'_>) -> Result<f64, Failure> {
     let mut x: u64 = 1 << 20;
     for _ in 0..MAX_RUNS {
-        let took = run_sequential(ctx, &[TaskSpec { id: 1, x }])?.student_time;
+        let (_, took) = run_sequential(ctx, &[TaskSpec { id: 1, x }])?;
         if took >= LONG_ENOUGH || x == MAX_X {
             return Ok(x as f64 / (took.as_secs_f64() * 1000.0).max(1e-3));
         }
@@ -65,27 +66,30 @@ pub fn measure(ctx: &CheckContext<'_>) -> Result<f64, Failure> {
 }
 
 /// Runs the runner's sequential baseline on `tasks` and checks its values (a runner that gets
-/// them wrong was not built from the course's sources).
+/// them wrong was not built from the course's sources). Returns the run and the CPU time of
+/// its loop.
 pub fn run_sequential(
     ctx: &CheckContext<'_>,
     tasks: &[TaskSpec],
-) -> Result<Execution<Report>, Failure> {
+) -> Result<(Execution<Report>, Duration), Failure> {
     let scenario = Scenario::Sequential {
         tasks: tasks.to_vec(),
     };
     let execution: Execution<Report> = execute(ctx, &scenario)?;
-    let right = match &execution.report {
-        Report::Sequential(values) => {
-            values.len() == tasks.len()
+    let cpu = match &execution.report {
+        Report::Sequential { values, cpu_micros }
+            if values.len() == tasks.len()
                 && values
                     .iter()
                     .zip(tasks)
-                    .all(|(value, task)| *value == expected_value(task.x))
+                    .all(|(value, task)| *value == expected_value(task.x)) =>
+        {
+            Some(Duration::from_micros(*cpu_micros))
         }
-        Report::Workers(_) | Report::Machine(_) => false,
+        Report::Sequential { .. } | Report::Workers(_) | Report::Machine(_) => None,
     };
-    if right {
-        Ok(execution)
+    if let Some(cpu) = cpu {
+        Ok((execution, cpu))
     } else {
         Err(Failure::new(Verdict::CouldNotRun {
             why: "the runner's sequential baseline returned something else than the course's \

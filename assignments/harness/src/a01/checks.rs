@@ -130,7 +130,7 @@ pub(super) fn run_scenario(ctx: &CheckContext<'_>, scenario: Scenario) -> Result
                  with its message",
             )));
         }
-        Report::Sequential(_) | Report::Machine(_) => {
+        Report::Sequential { .. } | Report::Machine(_) => {
             return Err(Failure::new(Verdict::CouldNotRun {
                 why: "the runner answered a workers scenario with another report: was it built \
                       from this course's sources?"

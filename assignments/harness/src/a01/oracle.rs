@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use crate::a01::protocol::{ResultFact, Scenario, TaskSpec};
+use crate::a01::protocol::{Report, ResultFact, Scenario, TaskSpec};
+use crate::checks::speedup::process_cpu_time;
 use crate::seed::Seed;
 
 /// Largest `x` a scenario uses: `x (x + 1) / 2` must fit in a `u64`.
@@ -21,8 +22,8 @@ pub struct Inputs {
     pub tasks: usize,
     /// How many worker processes: a number (1 to 32), or `"cores"` for the cores available.
     pub workers: WorkerCount,
-    /// About how long one task takes to compute sequentially, in milliseconds, in the build
-    /// under test on this machine (sizes are calibrated: see `a01::calibrate`). At most 100.
+    /// About how much CPU time one task takes to compute, in milliseconds, in the build under
+    /// test on this machine (sizes are calibrated: see `a01::calibrate`). At most 100.
     pub task_ms: f64,
 }
 
@@ -84,6 +85,18 @@ pub fn sum_all_values(x: u64) -> u64 {
         total += std::hint::black_box(i);
     }
     total
+}
+
+/// The sequential baseline, as a runner serves it: every task's value with the course's own
+/// [`sum_all_values`], one after another in this process, and the CPU time that took.
+pub fn sequential(tasks: &[TaskSpec]) -> Report {
+    let started = process_cpu_time();
+    let values = tasks.iter().map(|task| sum_all_values(task.x)).collect();
+    let cpu = process_cpu_time().saturating_sub(started);
+    Report::Sequential {
+        values,
+        cpu_micros: u64::try_from(cpu.as_micros()).unwrap_or(u64::MAX),
+    }
 }
 
 /// The right value of `sum_all_values(x)`, in closed form (Gauss).

@@ -46,8 +46,14 @@ pub enum Scenario {
 pub enum Report {
     /// What `run_workers` returned: the results, or its error with its causes.
     Workers(Result<Vec<ResultFact>, String>),
-    /// The baseline's values, in task order.
-    Sequential(Vec<u64>),
+    /// The baseline's values, in task order, and the CPU time the loop took.
+    Sequential {
+        /// `sum_all_values(x)` of each task.
+        values: Vec<u64>,
+        /// CPU time of the loop, in microseconds (sizes work on a busy machine, where wall
+        /// time would count the time other programs had the CPU).
+        cpu_micros: u64,
+    },
     /// What bare processes showed, or why they could not be started.
     Machine(Result<Attainable, String>),
 }

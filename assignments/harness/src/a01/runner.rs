@@ -34,12 +34,9 @@ macro_rules! a01_runner {
                         .map_err(|error| $crate::runner::error_chain(&error));
                     $crate::a01::Report::Workers(results)
                 }
-                $crate::a01::Scenario::Sequential { tasks } => $crate::a01::Report::Sequential(
-                    tasks
-                        .iter()
-                        .map(|task| $crate::a01::sum_all_values(task.x))
-                        .collect(),
-                ),
+                $crate::a01::Scenario::Sequential { tasks } => {
+                    $crate::a01::oracle::sequential(&tasks)
+                }
                 $crate::a01::Scenario::Machine {
                     processes,
                     target_micros,

@@ -57,7 +57,7 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
             Ok(run.execution.record.wall)
         };
         let mut sequential = || -> Result<Duration, Failure> {
-            Ok(calibrate::run_sequential(&timed, tasks)?.record.wall)
+            Ok(calibrate::run_sequential(&timed, tasks)?.0.record.wall)
         };
         let mut machine = || -> Result<Attainable, Failure> {
             let scenario = Scenario::Machine {
@@ -68,7 +68,7 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
             match execution.report {
                 Report::Machine(Ok(attainable)) => Ok(attainable),
                 Report::Machine(Err(why)) => Err(Failure::new(Verdict::CouldNotRun { why })),
-                Report::Workers(_) | Report::Sequential(_) => {
+                Report::Workers(_) | Report::Sequential { .. } => {
                     Err(Failure::new(Verdict::CouldNotRun {
                         why: "the runner answered a machine scenario with another report: was \
                               it built from this course's sources?"
@@ -77,7 +77,7 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
                 }
             }
         };
-        let mut figures = vec![Figure::time("work (calibrated)", work)];
+        let mut figures = vec![Figure::time("work (CPU time, calibrated)", work)];
         figures.extend(speedup::judge(
             ctx,
             workers,

@@ -85,14 +85,32 @@ pub fn spin(iterations: u64) -> u64 {
     state
 }
 
-/// How many [`spin`] iterations take about `target` in this process (as built, on this
-/// machine). Timed directly: the loop grows, aiming at 30 ms, until one run takes 20 ms.
+/// CPU time this process has used so far (all its threads; not its children's). Unlike
+/// wall time, it does not grow while other programs have the CPU, so work sized by it keeps
+/// its size on a busy machine.
+pub fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into a local; this clock always exists on
+    // Linux, and on failure the local stays zero.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// How many [`spin`] iterations take about `target` of CPU time in this process (as built,
+/// on this machine). Timed directly: the loop grows, aiming at 30 ms, until one run takes
+/// 20 ms.
 pub fn spin_iterations_for(target: Duration) -> u64 {
     let mut iterations: u64 = 1 << 16;
     loop {
-        let started = Instant::now();
+        let started = process_cpu_time();
         std::hint::black_box(spin(iterations));
-        let took = started.elapsed().as_secs_f64();
+        let took = process_cpu_time().saturating_sub(started).as_secs_f64();
         if took >= 0.020 || iterations >= 1 << 40 {
             let per_iteration = took / iterations as f64;
             return (target.as_secs_f64() / per_iteration.max(1e-12)).clamp(1.0, 1e13) as u64;
@@ -139,7 +157,7 @@ pub fn measure_attainable(processes: usize, iterations: u64) -> std::io::Result<
 }
 
 /// What a runner answers to a "machine" scenario: [`measure_attainable`] with `processes`
-/// processes and about `target` of work in all, the loop sized in the runner itself (whose
+/// processes and about `target` of CPU work in all, the loop sized in the runner itself (whose
 /// build may be optimised differently from the harness's). Errors are the OS's, in words.
 pub fn measure_machine(processes: usize, target: Duration) -> Result<Attainable, String> {
     measure_attainable(processes, spin_iterations_for(target))
