@@ -30,8 +30,8 @@ pub enum Scenario {
         /// The tasks.
         tasks: Vec<TaskSpec>,
     },
-    /// What bare processes show, measured in the runner's sandbox
-    /// ([`measure_machine`](crate::checks::speedup::measure_machine)).
+    /// What bare processes running the course's `sum_all_values` show, measured in the
+    /// runner's sandbox ([`measure_machine`](crate::checks::speedup::measure_machine)).
     Machine {
         /// How many processes share the work in the parallel half.
         processes: usize,

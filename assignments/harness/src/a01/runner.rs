@@ -6,7 +6,7 @@
 /// `assignments/a01-queue/src/bin/a01-queue-runner.rs` is `a01_runner!(a01_queue);`, the
 /// solution's is `a01_runner!(a01_queue_solution);`. The sequential baseline and the machine
 /// measurement never call the student's code: they run the course's own copy of
-/// `sum_all_values`, and bare processes.
+/// `sum_all_values`, and bare processes running it.
 #[macro_export]
 macro_rules! a01_runner {
     ($student:ident) => {
@@ -43,6 +43,7 @@ macro_rules! a01_runner {
                 } => $crate::a01::Report::Machine($crate::checks::speedup::measure_machine(
                     processes,
                     ::std::time::Duration::from_micros(target_micros),
+                    $crate::a01::sum_all_values,
                 )),
             })
         }

@@ -5,9 +5,9 @@
 //! correct code shows 1.9× on an idle machine, 1.5× beside two CPU hogs, and about 1.0× when
 //! the hogs run in another session (Linux's autogroup scheduling then gives this session's
 //! processes one CPU between them, however many there are). So a speedup check measures, in
-//! the same run and interleaved with the student's runs, what *bare* processes show: a fixed
-//! CPU loop ([`spin`]) done by one process, then split over `k` processes started at once
-//! ([`measure_attainable`]). The student's gain over sequential is then judged as a fraction
+//! the same run and interleaved with the student's runs, what *bare* processes show: the
+//! assignment's own CPU work ([`Work`]) done by one process, then split over `k` processes
+//! started at once ([`measure_attainable`]). The student's gain over sequential is then judged as a fraction
 //! of the machine's gain ([`SpeedupReading::fraction_of_attainable`]):
 //!
 //! ```text
@@ -41,7 +41,7 @@ use crate::verdict::{Figure, Verdict};
 /// Below this gain (`a − 1`) bare processes show, the machine is too busy for a reading to
 /// tell parallel code from sequential code: the check measures again, then gives up with
 /// [`Verdict::NotMeasurable`].
-pub const MIN_ATTAINABLE_GAIN: f64 = 0.25;
+pub const MIN_ATTAINABLE_GAIN: f64 = 0.3;
 
 /// How many readings a check makes at most before concluding: a failing or unmeasurable
 /// reading is measured again (a burst of load elsewhere rarely lasts that long).
@@ -73,8 +73,13 @@ pub fn measurable(workers: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The fixed CPU loop bare processes run: arithmetic only, no system call, no allocation, no
-/// lock (so a child forked from a multithreaded process may run it).
+/// A unit of CPU work bare processes run: `work(n)` does `n` iterations of a loop. It must be
+/// arithmetic only (no system call, allocation or lock: a child forked from a multithreaded
+/// process runs it), and should be the assignment's own work, so bare processes scale as the
+/// student's do (two loops can scale differently on one machine, e.g. on hyperthreads).
+pub type Work = fn(u64) -> u64;
+
+/// A CPU loop for assignments without a work function of their own.
 #[inline(never)]
 pub fn spin(iterations: u64) -> u64 {
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -102,14 +107,14 @@ pub fn process_cpu_time() -> Duration {
     )
 }
 
-/// How many [`spin`] iterations take about `target` of CPU time in this process (as built,
+/// How many iterations of `work` take about `target` of CPU time in this process (as built,
 /// on this machine). Timed directly: the loop grows, aiming at 30 ms, until one run takes
 /// 20 ms.
-pub fn spin_iterations_for(target: Duration) -> u64 {
+pub fn iterations_for(work: Work, target: Duration) -> u64 {
     let mut iterations: u64 = 1 << 16;
     loop {
         let started = process_cpu_time();
-        std::hint::black_box(spin(iterations));
+        std::hint::black_box(work(iterations));
         let took = process_cpu_time().saturating_sub(started).as_secs_f64();
         if took >= 0.020 || iterations >= 1 << 40 {
             let per_iteration = took / iterations as f64;
@@ -120,8 +125,8 @@ pub fn spin_iterations_for(target: Duration) -> u64 {
     }
 }
 
-/// What bare processes show on this machine: the same [`spin`] work done by one process, and
-/// split over `processes` processes started at once.
+/// What bare processes show on this machine: the same work done by one process, and split
+/// over `processes` processes started at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attainable {
     /// How many processes shared the work in the second measurement.
@@ -139,16 +144,20 @@ impl Attainable {
     }
 }
 
-/// Times `iterations` of [`spin`] in one child process, then the same iterations split over
+/// Times `iterations` of `work` in one child process, then the same iterations split over
 /// `processes` children started together.
 ///
 /// The children are forked from this process, which may be multithreaded (a test harness, the
-/// grader): they only call [`spin`] and `_exit`, both safe after such a fork. Each is waited
-/// for before this returns, also when a later fork fails.
-pub fn measure_attainable(processes: usize, iterations: u64) -> std::io::Result<Attainable> {
+/// grader): they only call `work` and `_exit`, both safe after such a fork (see [`Work`]).
+/// Each is waited for before this returns, also when a later fork fails.
+pub fn measure_attainable(
+    processes: usize,
+    iterations: u64,
+    work: Work,
+) -> std::io::Result<Attainable> {
     let processes = processes.max(1);
-    let one = time_children(1, iterations)?;
-    let many = time_children(processes, iterations / processes as u64)?;
+    let one = time_children(1, iterations, work)?;
+    let many = time_children(processes, iterations / processes as u64, work)?;
     Ok(Attainable {
         processes,
         one,
@@ -157,10 +166,15 @@ pub fn measure_attainable(processes: usize, iterations: u64) -> std::io::Result<
 }
 
 /// What a runner answers to a "machine" scenario: [`measure_attainable`] with `processes`
-/// processes and about `target` of CPU work in all, the loop sized in the runner itself (whose
-/// build may be optimised differently from the harness's). Errors are the OS's, in words.
-pub fn measure_machine(processes: usize, target: Duration) -> Result<Attainable, String> {
-    measure_attainable(processes, spin_iterations_for(target))
+/// processes and about `target` of CPU time of `work` in all, the loop sized in the runner
+/// itself (whose build may be optimised differently from the harness's). Errors are the OS's,
+/// in words.
+pub fn measure_machine(
+    processes: usize,
+    target: Duration,
+    work: Work,
+) -> Result<Attainable, String> {
+    measure_attainable(processes, iterations_for(work, target), work)
         .map_err(|e| format!("could not start bare processes: {e}"))
 }
 
@@ -185,19 +199,19 @@ impl Drop for Children {
     }
 }
 
-/// Wall time of `count` children each spinning `iterations`, from the first fork to the last
-/// exit.
-fn time_children(count: usize, iterations: u64) -> std::io::Result<Duration> {
+/// Wall time of `count` children each running `work(iterations)`, from the first fork to the
+/// last exit.
+fn time_children(count: usize, iterations: u64, work: Work) -> std::io::Result<Duration> {
     let mut children = Children(Vec::with_capacity(count));
     let started = Instant::now();
     for _ in 0..count {
-        // SAFETY: the child runs only `spin` (arithmetic) and `_exit`, which are
+        // SAFETY: the child runs only `work` (arithmetic, see `Work`) and `_exit`, which are
         // async-signal-safe, so forking a multithreaded parent is sound: it touches no lock
         // or allocator state another thread may have held at the fork.
         match unsafe { libc::fork() } {
             -1 => return Err(std::io::Error::last_os_error()),
             0 => {
-                std::hint::black_box(spin(iterations));
+                std::hint::black_box(work(iterations));
                 // SAFETY: ends the child at once, running nothing of the parent's.
                 unsafe { libc::_exit(0) }
             }
@@ -228,22 +242,45 @@ fn median_ratio(ratios: &[f64]) -> f64 {
         .unwrap_or(1.0)
 }
 
-/// One reading: the student's sequential and parallel times and the machine's speedup, from
-/// the same interleaved samples.
+/// One sample: one parallel run, one sequential run and one measurement of bare processes,
+/// taken back to back.
 #[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Wall time of the student's parallel run.
+    pub parallel: Duration,
+    /// Wall time of the sequential baseline.
+    pub sequential: Duration,
+    /// What bare processes showed.
+    pub attainable: f64,
+}
+
+impl Sample {
+    /// Sequential time over parallel time.
+    pub fn speedup(&self) -> f64 {
+        self.sequential.as_secs_f64() / self.parallel.as_secs_f64().max(1e-9)
+    }
+
+    /// The student's gain as a fraction of the machine's, `(s − 1) / (a − 1)`, when the
+    /// machine showed a gain worth comparing with ([`MIN_ATTAINABLE_GAIN`]).
+    pub fn fraction_of_attainable(&self) -> Option<f64> {
+        let gain = self.attainable - 1.0;
+        (gain >= MIN_ATTAINABLE_GAIN).then(|| (self.speedup() - 1.0) / gain)
+    }
+}
+
+/// One reading: the samples of the student's runs and of the machine, and what they say
+/// together.
+///
+/// The fraction is the median of the samples' own fractions, not a ratio of medians: a burst
+/// of load elsewhere slows the runs of one sample together, so within a sample it mostly
+/// cancels out, while the medians of the parts could each come from a different moment.
+#[derive(Debug, Clone, PartialEq)]
 pub struct SpeedupReading {
     /// Worker processes the parallel run used (and bare processes the machine was measured
     /// with).
     pub workers: usize,
-    /// Median wall time of the sequential baseline.
-    pub sequential: Duration,
-    /// Median wall time of the student's parallel run.
-    pub parallel: Duration,
-    /// Median of the samples' speedups (each sample's sequential time over its parallel
-    /// time: a pair measured back to back, so a load that comes and goes affects both).
-    pub speedup: f64,
-    /// Median speedup of bare processes.
-    pub attainable: f64,
+    /// The samples, in the order they were taken.
+    pub samples: Vec<Sample>,
 }
 
 /// What a reading says.
@@ -253,36 +290,72 @@ pub enum ReadingVerdict {
     Enough,
     /// It does not.
     TooLow,
-    /// Bare processes showed too little gain to judge by.
+    /// Bare processes showed too little gain, in too many samples, to judge by.
     Unmeasurable,
 }
 
 impl SpeedupReading {
+    /// Median wall time of the sequential baseline.
+    pub fn sequential(&self) -> Duration {
+        median(
+            &self
+                .samples
+                .iter()
+                .map(|s| s.sequential)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Median wall time of the student's parallel run.
+    pub fn parallel(&self) -> Duration {
+        median(&self.samples.iter().map(|s| s.parallel).collect::<Vec<_>>())
+    }
+
+    /// Median of the samples' speedups.
+    pub fn speedup(&self) -> f64 {
+        median_ratio(&self.samples.iter().map(Sample::speedup).collect::<Vec<_>>())
+    }
+
+    /// Median of what bare processes showed.
+    pub fn attainable(&self) -> f64 {
+        median_ratio(
+            &self
+                .samples
+                .iter()
+                .map(|s| s.attainable)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Median of the samples' fractions of the attainable gain, over the samples where the
+    /// machine showed one; `None` unless most samples did.
+    pub fn fraction_of_attainable(&self) -> Option<f64> {
+        let fractions: Vec<f64> = self
+            .samples
+            .iter()
+            .filter_map(Sample::fraction_of_attainable)
+            .collect();
+        (fractions.len() * 2 > self.samples.len()).then(|| median_ratio(&fractions))
+    }
+
     /// Speedup per worker (1 is perfect).
     pub fn efficiency(&self) -> f64 {
-        self.speedup / self.workers.max(1) as f64
+        self.speedup() / self.workers.max(1) as f64
     }
 
     /// The Karp-Flatt metric: the serial fraction of the work that would explain this speedup
     /// with this many workers (`None` with one worker).
     pub fn serial_fraction(&self) -> Option<f64> {
         let p = self.workers as f64;
-        (self.workers > 1).then(|| (1.0 / self.speedup - 1.0 / p) / (1.0 - 1.0 / p))
-    }
-
-    /// The student's gain as a fraction of the machine's: `(s − 1) / (a − 1)`.
-    pub fn fraction_of_attainable(&self) -> f64 {
-        (self.speedup - 1.0) / (self.attainable - 1.0).max(1e-9)
+        (self.workers > 1).then(|| (1.0 / self.speedup() - 1.0 / p) / (1.0 - 1.0 / p))
     }
 
     /// Judges the reading against `min_fraction` of the attainable gain.
     pub fn verdict(&self, min_fraction: f64) -> ReadingVerdict {
-        if self.attainable - 1.0 < MIN_ATTAINABLE_GAIN {
-            ReadingVerdict::Unmeasurable
-        } else if self.fraction_of_attainable() >= min_fraction {
-            ReadingVerdict::Enough
-        } else {
-            ReadingVerdict::TooLow
+        match self.fraction_of_attainable() {
+            None => ReadingVerdict::Unmeasurable,
+            Some(fraction) if fraction >= min_fraction => ReadingVerdict::Enough,
+            Some(_) => ReadingVerdict::TooLow,
         }
     }
 
@@ -290,17 +363,13 @@ impl SpeedupReading {
     pub fn figures(&self) -> Vec<Figure> {
         let mut figures = vec![
             Figure::count("workers", self.workers),
-            Figure::time("sequential", self.sequential),
-            Figure::time("parallel", self.parallel),
-            Figure::ratio("speedup", self.speedup),
-            Figure::ratio("bare-process speedup", self.attainable),
+            Figure::time("sequential", self.sequential()),
+            Figure::time("parallel", self.parallel()),
+            Figure::ratio("speedup", self.speedup()),
+            Figure::ratio("bare-process speedup", self.attainable()),
         ];
-        // Without a gain to compare with, the fraction means nothing.
-        if self.attainable - 1.0 >= MIN_ATTAINABLE_GAIN {
-            figures.push(Figure::ratio(
-                "fraction of attainable gain",
-                self.fraction_of_attainable(),
-            ));
+        if let Some(fraction) = self.fraction_of_attainable() {
+            figures.push(Figure::ratio("fraction of attainable gain", fraction));
         }
         figures.push(Figure::ratio("efficiency", self.efficiency()));
         if let Some(serial) = self.serial_fraction() {
@@ -323,29 +392,22 @@ pub struct Measurements<'a> {
 }
 
 /// Takes one reading: `samples` rounds of the student's parallel run, the sequential
-/// baseline, and bare processes, interleaved so that all of them see the same load.
+/// baseline, and bare processes, back to back.
 pub fn read(
     workers: usize,
     samples: u32,
     measure: &mut Measurements<'_>,
 ) -> Result<SpeedupReading, Failure> {
-    let (mut par, mut seq, mut speedups, mut bare) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..samples.max(1) {
-        let parallel_time = (measure.parallel)()?;
-        let sequential_time = (measure.sequential)()?;
-        speedups.push(sequential_time.as_secs_f64() / parallel_time.as_secs_f64().max(1e-9));
-        par.push(parallel_time);
-        seq.push(sequential_time);
-        bare.push((measure.machine)()?.speedup());
-    }
-    Ok(SpeedupReading {
-        workers,
-        sequential: median(&seq),
-        parallel: median(&par),
-        speedup: median_ratio(&speedups),
-        attainable: median_ratio(&bare),
-    })
+    let samples = (0..samples.max(1))
+        .map(|_| {
+            Ok(Sample {
+                parallel: (measure.parallel)()?,
+                sequential: (measure.sequential)()?,
+                attainable: (measure.machine)()?.speedup(),
+            })
+        })
+        .collect::<Result<Vec<Sample>, Failure>>()?;
+    Ok(SpeedupReading { workers, samples })
 }
 
 /// The whole speedup check: not measurable with one core or one worker; otherwise up to
@@ -374,41 +436,46 @@ pub fn judge(
     };
     measurable(workers)?;
     let mut low_readings = 0;
-    let mut last = None;
+    let mut last: Option<SpeedupReading> = None;
     for _ in 0..MAX_READINGS {
         let reading = read(workers, samples, measure)?;
-        last = Some(reading);
-        match reading.verdict(min_fraction_of_attainable) {
-            ReadingVerdict::Enough => return Ok(reading.figures()),
-            ReadingVerdict::TooLow => low_readings += 1,
-            ReadingVerdict::Unmeasurable => {}
+        let verdict = reading.verdict(min_fraction_of_attainable);
+        if verdict == ReadingVerdict::Enough {
+            return Ok(reading.figures());
         }
+        if verdict == ReadingVerdict::TooLow {
+            low_readings += 1;
+        }
+        last = Some(reading);
         if low_readings >= LOW_READINGS_TO_FAIL {
             break;
         }
     }
-    if let Some(reading) = last.filter(|_| low_readings >= LOW_READINGS_TO_FAIL) {
+    if let Some(reading) = last
+        .as_ref()
+        .filter(|_| low_readings >= LOW_READINGS_TO_FAIL)
+    {
+        let attainable = reading.attainable();
         return Err(Failure::wrong(
             format!(
                 "a speedup of at least {:.2} with {workers} workers: {:.0}% of the gain bare \
-                 processes show here ({:.2}×)",
-                1.0 + min_fraction_of_attainable * (reading.attainable - 1.0),
+                 processes show here ({attainable:.2}×)",
+                1.0 + min_fraction_of_attainable * (attainable - 1.0),
                 min_fraction_of_attainable * 100.0,
-                reading.attainable
             ),
             format!(
                 "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain \
                  ({low_readings} readings of {samples} samples, all too low)",
-                reading.speedup,
-                reading.sequential.as_secs_f64() * 1000.0,
-                reading.parallel.as_secs_f64() * 1000.0,
-                reading.fraction_of_attainable() * 100.0
+                reading.speedup(),
+                reading.sequential().as_secs_f64() * 1000.0,
+                reading.parallel().as_secs_f64() * 1000.0,
+                reading.fraction_of_attainable().unwrap_or(0.0) * 100.0
             ),
-            meaning(&reading),
+            meaning(reading),
         )
         .with_figures(reading.figures()));
     }
-    let attainable = last.map_or(1.0, |r| r.attainable);
+    let attainable = last.as_ref().map_or(1.0, SpeedupReading::attainable);
     Err(Failure::new(Verdict::NotMeasurable {
         why: format!(
             "in {MAX_READINGS} readings, bare processes showed too little speedup with {workers} \
@@ -425,25 +492,34 @@ pub fn judge(
 mod tests {
     use super::*;
 
+    /// A reading of 3 samples, each with these times and this bare-process speedup.
     fn reading(sequential_ms: u64, parallel_ms: u64, attainable: f64) -> SpeedupReading {
-        SpeedupReading {
-            workers: 2,
+        let sample = Sample {
             sequential: Duration::from_millis(sequential_ms),
             parallel: Duration::from_millis(parallel_ms),
-            speedup: sequential_ms as f64 / parallel_ms as f64,
             attainable,
+        };
+        SpeedupReading {
+            workers: 2,
+            samples: vec![sample; 3],
         }
     }
 
     #[test]
     fn the_fraction_is_of_the_gain() {
         let parallel = reading(400, 210, 1.95);
-        assert!(parallel.fraction_of_attainable() > 0.9);
+        assert!(parallel.fraction_of_attainable().expect("measurable") > 0.9);
         let sequential = reading(400, 400, 1.95);
-        assert!(sequential.fraction_of_attainable().abs() < 1e-9);
-        // Beside a CPU hog the machine shows little, and so does correct code: still ~1.
+        assert!(
+            sequential
+                .fraction_of_attainable()
+                .expect("measurable")
+                .abs()
+                < 1e-9
+        );
+        // Beside CPU hogs the machine shows little, and so does correct code: still ~1.
         let busy = reading(400, 300, 1.33);
-        assert!(busy.fraction_of_attainable() > 0.95);
+        assert!(busy.fraction_of_attainable().expect("measurable") > 0.95);
     }
 
     #[test]
@@ -454,6 +530,39 @@ mod tests {
             reading(400, 210, 1.1).verdict(0.5),
             ReadingVerdict::Unmeasurable
         );
+    }
+
+    #[test]
+    fn each_sample_is_judged_with_its_own_machine_reading() {
+        let ms = Duration::from_millis;
+        let sample = |sequential, parallel, attainable| Sample {
+            sequential: ms(sequential),
+            parallel: ms(parallel),
+            attainable,
+        };
+        // Sequential code under a load that comes and goes: its speedups and the machine's
+        // move together, and each sample's own fraction stays low, while the medians of the
+        // parts (1.2 and 1.37) would suggest 54%.
+        let bursty = SpeedupReading {
+            workers: 2,
+            samples: vec![
+                sample(400, 412, 1.37),
+                sample(800, 488, 1.32),
+                sample(400, 333, 1.78),
+            ],
+        };
+        let fraction = bursty.fraction_of_attainable().expect("measurable");
+        assert!(fraction < 0.3, "{fraction}");
+        // A sample where the machine showed nothing is left out; most must remain.
+        let mostly_busy = SpeedupReading {
+            workers: 2,
+            samples: vec![
+                sample(400, 210, 1.9),
+                sample(400, 390, 1.0),
+                sample(400, 390, 1.05),
+            ],
+        };
+        assert_eq!(mostly_busy.verdict(0.5), ReadingVerdict::Unmeasurable);
     }
 
     #[test]
@@ -475,40 +584,40 @@ mod tests {
     }
 
     #[test]
-    fn a_reading_takes_the_medians_of_interleaved_samples() {
+    fn a_reading_interleaves_its_samples() {
         let ms = Duration::from_millis;
         let mut order = Vec::new();
         let mut parallel_times = [ms(200), ms(900), ms(210)].into_iter();
-        let (mut parallel, mut sequential, mut machine) = (
-            || Ok(parallel_times.next().unwrap_or_default()),
-            || Ok(ms(400)),
-            || {
-                order.push("machine");
-                Ok(Attainable {
-                    processes: 2,
-                    one: ms(400),
-                    many: ms(210),
-                })
-            },
-        );
+        let order_cell = std::cell::RefCell::new(&mut order);
         let reading = read(
             2,
             3,
             &mut Measurements {
-                parallel: &mut parallel,
-                sequential: &mut sequential,
-                machine: &mut machine,
+                parallel: &mut || {
+                    order_cell.borrow_mut().push("parallel");
+                    Ok(parallel_times.next().unwrap_or_default())
+                },
+                sequential: &mut || {
+                    order_cell.borrow_mut().push("sequential");
+                    Ok(ms(400))
+                },
+                machine: &mut || {
+                    order_cell.borrow_mut().push("machine");
+                    Ok(Attainable {
+                        processes: 2,
+                        one: ms(400),
+                        many: ms(210),
+                    })
+                },
             },
         )
         .expect("reads");
-        assert_eq!(order.len(), 3);
-        // The outlier (900 ms) does not count: the median pair is 400 / 210.
-        assert!(
-            (reading.speedup - 400.0 / 210.0).abs() < 1e-9,
-            "{reading:?}"
-        );
-        assert_eq!(reading.parallel, ms(210));
-        assert!((reading.attainable - 400.0 / 210.0).abs() < 1e-9);
+        assert_eq!(order[..3], ["parallel", "sequential", "machine"]);
+        assert_eq!(order.len(), 9);
+        // The outlier (900 ms) does not count.
+        assert_eq!(reading.parallel(), ms(210));
+        assert!((reading.speedup() - 400.0 / 210.0).abs() < 1e-9);
+        assert!((reading.attainable() - 400.0 / 210.0).abs() < 1e-9);
     }
 
     /// Runs `judge` with readings scripted as (parallel ms, bare speedup) per sample, the
@@ -610,7 +719,7 @@ samples = 3
 
     #[test]
     fn bare_processes_are_measured_and_reaped() {
-        let machine = measure_machine(2, Duration::from_millis(40)).expect("forks");
+        let machine = measure_machine(2, Duration::from_millis(40), spin).expect("forks");
         assert_eq!(machine.processes, 2);
         assert!(machine.one >= Duration::from_millis(5), "{machine:?}");
         assert!(machine.speedup() > 0.3, "{machine:?}");
