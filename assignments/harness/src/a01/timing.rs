@@ -14,7 +14,9 @@ use crate::a01::checks::{
 };
 use crate::a01::oracle;
 use crate::a01::protocol::{Report, Scenario};
-use crate::checks::speedup::{self, Attainable, Measurements, SpeedupReading, available_cores};
+use crate::checks::speedup::{
+    self, Attainable, Baseline, Measurements, SpeedupReading, available_cores,
+};
 use crate::checks::{CheckContext, Execution, Failure, Judgement, execute, repeat};
 use crate::run::SandboxOptions;
 use crate::verdict::{Figure, Verdict};
@@ -59,8 +61,12 @@ pub(super) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
             judge_did_the_work(&run, work).map_err(|failure| run.execution.fail(failure))?;
             Ok(run.execution.record.wall)
         };
-        let mut sequential = || -> Result<Duration, Failure> {
-            Ok(calibrate::run_sequential(&timed, tasks)?.0.record.wall)
+        let mut sequential = || -> Result<Baseline, Failure> {
+            let (run, cpu) = calibrate::run_sequential(&timed, tasks)?;
+            Ok(Baseline {
+                wall: run.record.wall,
+                cpu,
+            })
         };
         let mut machine = || -> Result<Attainable, Failure> {
             // Capped so that sum_all_values(iterations) cannot overflow in a debug build.

@@ -43,6 +43,13 @@ use crate::verdict::{Figure, Verdict};
 /// [`Verdict::NotMeasurable`].
 pub const MIN_ATTAINABLE_GAIN: f64 = 0.3;
 
+/// Below this share of a CPU for the sequential baseline (its CPU time over its wall time), a
+/// sample does not count: other programs had most of the machine, and how the scheduler then
+/// shares it between groups of processes favours code that sleeps and wakes (a serialised
+/// program measured 1.4× "faster" than sequential that way, beside bare processes showing
+/// 1.5×). With two CPU hogs in the same session the baseline still gets 2/3 of a CPU.
+pub const MIN_BASELINE_SHARE: f64 = 0.5;
+
 /// How many readings a check makes at most before concluding: a failing or unmeasurable
 /// reading is measured again (a burst of load elsewhere rarely lasts that long).
 pub const MAX_READINGS: u32 = 3;
@@ -242,6 +249,15 @@ fn median_ratio(ratios: &[f64]) -> f64 {
         .unwrap_or(1.0)
 }
 
+/// One run of the sequential baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Baseline {
+    /// Its wall time.
+    pub wall: Duration,
+    /// The CPU time of its work.
+    pub cpu: Duration,
+}
+
 /// One sample: one parallel run, one sequential run and one measurement of bare processes,
 /// taken back to back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -250,21 +266,30 @@ pub struct Sample {
     pub parallel: Duration,
     /// Wall time of the sequential baseline.
     pub sequential: Duration,
+    /// CPU time of the sequential baseline's work.
+    pub sequential_cpu: Duration,
     /// What bare processes showed.
     pub attainable: f64,
 }
 
 impl Sample {
+    /// The share of a CPU the sequential baseline got: its CPU time over its wall time.
+    pub fn baseline_share(&self) -> f64 {
+        self.sequential_cpu.as_secs_f64() / self.sequential.as_secs_f64().max(1e-9)
+    }
+
     /// Sequential time over parallel time.
     pub fn speedup(&self) -> f64 {
         self.sequential.as_secs_f64() / self.parallel.as_secs_f64().max(1e-9)
     }
 
     /// The student's gain as a fraction of the machine's, `(s − 1) / (a − 1)`, when the
-    /// machine showed a gain worth comparing with ([`MIN_ATTAINABLE_GAIN`]).
+    /// machine showed a gain worth comparing with ([`MIN_ATTAINABLE_GAIN`]) and was not
+    /// crowded ([`MIN_BASELINE_SHARE`]).
     pub fn fraction_of_attainable(&self) -> Option<f64> {
         let gain = self.attainable - 1.0;
-        (gain >= MIN_ATTAINABLE_GAIN).then(|| (self.speedup() - 1.0) / gain)
+        (gain >= MIN_ATTAINABLE_GAIN && self.baseline_share() >= MIN_BASELINE_SHARE)
+            .then(|| (self.speedup() - 1.0) / gain)
     }
 }
 
@@ -327,6 +352,17 @@ impl SpeedupReading {
         )
     }
 
+    /// Median share of a CPU the sequential baseline got.
+    pub fn baseline_share(&self) -> f64 {
+        median_ratio(
+            &self
+                .samples
+                .iter()
+                .map(Sample::baseline_share)
+                .collect::<Vec<_>>(),
+        )
+    }
+
     /// Median of the samples' fractions of the attainable gain, over the samples where the
     /// machine showed one; `None` unless most samples did.
     pub fn fraction_of_attainable(&self) -> Option<f64> {
@@ -367,6 +403,7 @@ impl SpeedupReading {
             Figure::time("parallel", self.parallel()),
             Figure::ratio("speedup", self.speedup()),
             Figure::ratio("bare-process speedup", self.attainable()),
+            Figure::ratio("baseline CPU share", self.baseline_share()),
         ];
         if let Some(fraction) = self.fraction_of_attainable() {
             figures.push(Figure::ratio("fraction of attainable gain", fraction));
@@ -379,14 +416,15 @@ impl SpeedupReading {
     }
 }
 
-/// The three measurements of a reading, each one run: the student's parallel run and the
-/// sequential baseline return their wall time; `machine` returns what bare processes show
-/// (usually a runner's [`measure_machine`]). Any of them may end the check with a failure.
+/// The three measurements of a reading, each one run: the student's parallel run returns its
+/// wall time, the sequential baseline its wall and CPU time; `machine` returns what bare
+/// processes show (usually a runner's [`measure_machine`]). Any of them may end the check
+/// with a failure.
 pub struct Measurements<'a> {
     /// One run of the student's parallel code.
     pub parallel: &'a mut dyn FnMut() -> Result<Duration, Failure>,
     /// One run of the sequential baseline.
-    pub sequential: &'a mut dyn FnMut() -> Result<Duration, Failure>,
+    pub sequential: &'a mut dyn FnMut() -> Result<Baseline, Failure>,
     /// One measurement of bare processes, in the same sandbox as the student's code.
     pub machine: &'a mut dyn FnMut() -> Result<Attainable, Failure>,
 }
@@ -400,9 +438,12 @@ pub fn read(
 ) -> Result<SpeedupReading, Failure> {
     let samples = (0..samples.max(1))
         .map(|_| {
+            let parallel = (measure.parallel)()?;
+            let baseline = (measure.sequential)()?;
             Ok(Sample {
-                parallel: (measure.parallel)()?,
-                sequential: (measure.sequential)()?,
+                parallel,
+                sequential: baseline.wall,
+                sequential_cpu: baseline.cpu,
                 attainable: (measure.machine)()?.speedup(),
             })
         })
@@ -478,11 +519,12 @@ pub fn judge(
     let attainable = last.as_ref().map_or(1.0, SpeedupReading::attainable);
     Err(Failure::new(Verdict::NotMeasurable {
         why: format!(
-            "in {MAX_READINGS} readings, bare processes showed too little speedup with {workers} \
-             processes on {} cores to judge by ({low_readings} readings were measurable; the \
-             last showed {attainable:.2}×): the machine is too busy to tell parallel code from \
-             sequential code",
-            available_cores()
+            "in {MAX_READINGS} readings, the machine was too busy to tell parallel code from \
+             sequential code ({low_readings} readings were measurable; in the last, bare \
+             processes showed {attainable:.2}× with {workers} processes on {} cores, and the \
+             sequential baseline got {:.0}% of a CPU)",
+            available_cores(),
+            last.as_ref().map_or(0.0, SpeedupReading::baseline_share) * 100.0
         ),
     })
     .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
@@ -496,6 +538,7 @@ mod tests {
     fn reading(sequential_ms: u64, parallel_ms: u64, attainable: f64) -> SpeedupReading {
         let sample = Sample {
             sequential: Duration::from_millis(sequential_ms),
+            sequential_cpu: Duration::from_millis(sequential_ms),
             parallel: Duration::from_millis(parallel_ms),
             attainable,
         };
@@ -537,6 +580,7 @@ mod tests {
         let ms = Duration::from_millis;
         let sample = |sequential, parallel, attainable| Sample {
             sequential: ms(sequential),
+            sequential_cpu: ms(400),
             parallel: ms(parallel),
             attainable,
         };
@@ -547,7 +591,7 @@ mod tests {
             workers: 2,
             samples: vec![
                 sample(400, 412, 1.37),
-                sample(800, 488, 1.32),
+                sample(800, 488, 1.32), // 50% of a CPU: still counts
                 sample(400, 333, 1.78),
             ],
         };
@@ -563,6 +607,12 @@ mod tests {
             ],
         };
         assert_eq!(mostly_busy.verdict(0.5), ReadingVerdict::Unmeasurable);
+        // So is a sample where the baseline got under half a CPU, whatever it shows.
+        let crowded = SpeedupReading {
+            workers: 2,
+            samples: vec![sample(1000, 700, 1.5); 3],
+        };
+        assert_eq!(crowded.verdict(0.5), ReadingVerdict::Unmeasurable);
     }
 
     #[test]
@@ -599,7 +649,10 @@ mod tests {
                 },
                 sequential: &mut || {
                     order_cell.borrow_mut().push("sequential");
-                    Ok(ms(400))
+                    Ok(Baseline {
+                        wall: ms(400),
+                        cpu: ms(400),
+                    })
                 },
                 machine: &mut || {
                     order_cell.borrow_mut().push("machine");
@@ -661,7 +714,12 @@ samples = 3
             2,
             &mut Measurements {
                 parallel: &mut || Ok(ms(next_parallel.next().expect("scripted").0)),
-                sequential: &mut || Ok(ms(400)),
+                sequential: &mut || {
+                    Ok(Baseline {
+                        wall: ms(400),
+                        cpu: ms(390),
+                    })
+                },
                 machine: &mut || {
                     machines += 1;
                     let attainable = next_machine.next().expect("scripted").1;
