@@ -197,3 +197,50 @@ fn mismatch(wanted: Option<&Expected>, outcome: &Outcome, max: Duration) -> Opti
         .find(|phrase| !explanation.contains(phrase.as_str()))
         .map(|phrase| format!("the explanation does not mention {phrase:?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{Replay, Verdict};
+
+    fn outcome(verdict: Verdict) -> Outcome {
+        Outcome {
+            assignment: "a99-x".into(),
+            check: "speedup".into(),
+            title: "t".into(),
+            points: 1,
+            verdict,
+            figures: Vec::new(),
+            runs: 1,
+            repetitions: 1,
+            seed: Seed::DEFAULT,
+            replay: Replay::Grader {
+                assignment: "a99-x".into(),
+                check: "speedup".into(),
+                seed: Seed::DEFAULT,
+            },
+            evidence: None,
+            elapsed: Duration::from_secs(1),
+        }
+    }
+
+    fn expected(verdict: &str) -> Expected {
+        Expected {
+            check: "speedup".into(),
+            verdict: verdict.into(),
+            mentions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn not_measurable_is_skipped_whatever_was_expected() {
+        let busy = outcome(Verdict::NotMeasurable { why: "busy".into() });
+        let max = Duration::from_secs(60);
+        assert_eq!(mismatch(None, &busy, max), None);
+        assert_eq!(mismatch(Some(&expected("wrong-answer")), &busy, max), None);
+        // ... but not a check that took too long, and not any other verdict.
+        assert!(mismatch(None, &busy, Duration::from_millis(10)).is_some());
+        let wrong = outcome(Verdict::CouldNotRun { why: "x".into() });
+        assert!(mismatch(None, &wrong, max).is_some());
+    }
+}

@@ -43,8 +43,8 @@ macro_rules! this_runner {
 }
 
 /// Runs visible check `check` of `assignment` against `runner`; fails the test with the
-/// explanation unless it passes or cannot be measured on this machine. Prints the figures when it passes
-/// (`cargo test -- --nocapture`).
+/// explanation unless it passes or cannot be measured on this machine. Prints the figures
+/// when it passes (`cargo test -- --nocapture`).
 ///
 /// The explanation is printed (libtest shows a failed test's output) and the test then
 /// unwinds with `resume_unwind`, which skips the panic hook: no "panicked at visible.rs" line
