@@ -76,6 +76,7 @@
 #![deny(missing_docs)]
 
 pub mod a00;
+pub mod a01;
 pub mod a02;
 pub mod a03;
 pub mod checks;

@@ -1,6 +1,8 @@
 //! The curriculum checks itself: every stub fails every check quickly, every solution passes
 //! every check, and every deliberately wrong implementation (a *fixture*) fails exactly the
-//! checks that catch its mistake, with a message naming it.
+//! checks that catch its mistake, with a message naming it. A check the machine cannot measure
+//! at the moment ([`Verdict::NotMeasurable`](crate::verdict::Verdict::NotMeasurable)) is
+//! skipped, whatever was expected of it.
 //!
 //! Each such package (stub fixture, wrong fixture, solution) has an `expected.toml` beside its
 //! `Cargo.toml` and the shared test `assignments/harness/fixtures/expected.rs`, which calls
@@ -145,7 +147,11 @@ pub fn compare(
             wanted.map_or("pass", |w| w.verdict.as_str()),
             outcome.verdict.label(),
             outcome.elapsed.as_secs_f64(),
-            if problem.is_some() { "MISMATCH" } else { "ok" }
+            match (&problem, outcome.verdict.is_not_measurable()) {
+                (Some(_), _) => "MISMATCH",
+                (None, true) => "skipped (not measurable here)",
+                (None, false) => "ok",
+            }
         );
         if let Some(problem) = problem {
             mismatches.push(format!("{}: {problem}\n{outcome}", check.id));
@@ -169,6 +175,11 @@ fn mismatch(wanted: Option<&Expected>, outcome: &Outcome, max: Duration) -> Opti
             max.as_secs_f64()
         ));
     }
+    // A check this machine cannot measure right now (one core, too busy for a speedup) says
+    // nothing about the implementation either way: it is skipped, not a mismatch.
+    if outcome.verdict.is_not_measurable() && wanted.is_none_or(|w| w.verdict != "not-measurable") {
+        return None;
+    }
     let Some(wanted) = wanted else {
         return (!outcome.verdict.is_pass()).then(|| "expected a pass".to_owned());
     };
@@ -185,4 +196,51 @@ fn mismatch(wanted: Option<&Expected>, outcome: &Outcome, max: Duration) -> Opti
         .iter()
         .find(|phrase| !explanation.contains(phrase.as_str()))
         .map(|phrase| format!("the explanation does not mention {phrase:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{Replay, Verdict};
+
+    fn outcome(verdict: Verdict) -> Outcome {
+        Outcome {
+            assignment: "a99-x".into(),
+            check: "speedup".into(),
+            title: "t".into(),
+            points: 1,
+            verdict,
+            figures: Vec::new(),
+            runs: 1,
+            repetitions: 1,
+            seed: Seed::DEFAULT,
+            replay: Replay::Grader {
+                assignment: "a99-x".into(),
+                check: "speedup".into(),
+                seed: Seed::DEFAULT,
+            },
+            evidence: None,
+            elapsed: Duration::from_secs(1),
+        }
+    }
+
+    fn expected(verdict: &str) -> Expected {
+        Expected {
+            check: "speedup".into(),
+            verdict: verdict.into(),
+            mentions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn not_measurable_is_skipped_whatever_was_expected() {
+        let busy = outcome(Verdict::NotMeasurable { why: "busy".into() });
+        let max = Duration::from_secs(60);
+        assert_eq!(mismatch(None, &busy, max), None);
+        assert_eq!(mismatch(Some(&expected("wrong-answer")), &busy, max), None);
+        // ... but not a check that took too long, and not any other verdict.
+        assert!(mismatch(None, &busy, Duration::from_millis(10)).is_some());
+        let wrong = outcome(Verdict::CouldNotRun { why: "x".into() });
+        assert!(mismatch(None, &wrong, max).is_some());
+    }
 }

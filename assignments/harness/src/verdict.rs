@@ -99,6 +99,11 @@ impl Verdict {
         }
     }
 
+    /// True for [`Verdict::NotMeasurable`]: the machine, not the code, decided the check.
+    pub fn is_not_measurable(&self) -> bool {
+        matches!(self, Self::NotMeasurable { .. })
+    }
+
     /// True for a `todo!()` that was never replaced.
     pub fn is_unimplemented(&self) -> bool {
         matches!(self, Self::Panicked { message, .. } if message.starts_with("not yet implemented"))

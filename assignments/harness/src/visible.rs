@@ -43,8 +43,8 @@ macro_rules! this_runner {
 }
 
 /// Runs visible check `check` of `assignment` against `runner`; fails the test with the
-/// explanation unless it passes. Prints the figures when it passes
-/// (`cargo test -- --nocapture`).
+/// explanation unless it passes or cannot be measured on this machine. Prints the figures
+/// when it passes (`cargo test -- --nocapture`).
 ///
 /// The explanation is printed (libtest shows a failed test's output) and the test then
 /// unwinds with `resume_unwind`, which skips the panic hook: no "panicked at visible.rs" line
@@ -61,7 +61,11 @@ pub fn run(assignment: &str, check: &str, runner: Runner) {
             outcome(assignment, check, runner, seed)
         });
     match outcome {
-        Ok(outcome) if outcome.verdict.is_pass() => println!("{outcome}"),
+        // Not measurable (one core, a machine too busy to show a speedup) is no fault of the
+        // code under test: the test says so and does not fail.
+        Ok(outcome) if outcome.verdict.is_pass() || outcome.verdict.is_not_measurable() => {
+            println!("{outcome}")
+        }
         Ok(outcome) => {
             println!("{outcome}");
             std::panic::resume_unwind(Box::new(format!(

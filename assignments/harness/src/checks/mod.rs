@@ -4,12 +4,14 @@
 //! the seed, the sandbox options) it generates scenarios from the seed, runs the runner
 //! ([`execute`]), validates the reports against the assignment's oracle, and returns a
 //! [`Judgement`]. [`run_check`] wraps that into an [`Outcome`](crate::verdict::Outcome) with
-//! the replay command, after taking the machine lock for timing checks.
+//! the replay command, after taking the machine lock for timing checks. [`speedup`] measures
+//! what the machine can show and judges a speedup against it.
 
 mod context;
 mod execute;
 mod quiet;
 mod registry;
+pub mod speedup;
 
 pub use context::{CheckContext, Failure, Judgement, repeat};
 pub use execute::{Execution, execute};

@@ -179,8 +179,9 @@ pub enum CheckKind {
     },
     /// A measured speedup over a sequential baseline, judged against the machine.
     Speedup {
-        /// The student's speedup must reach this fraction of the speedup bare processes show
-        /// on this machine in the same run (0 < f <= 1).
+        /// The student's gain over sequential (speedup − 1) must reach this fraction of the
+        /// gain bare processes show on this machine in the same run (0 < f <= 1); see
+        /// [`checks::speedup`](crate::checks::speedup) for why the gain.
         min_fraction_of_attainable: f64,
         /// Timed runs of each side; the median is used.
         samples: u32,
@@ -221,7 +222,8 @@ impl CheckKind {
                 min_fraction_of_attainable,
                 samples,
             } => format!(
-                "speedup: at least {min_fraction_of_attainable} of what this machine can show                  (median of {samples})"
+                "speedup: gain over sequential at least {min_fraction_of_attainable} × what \
+                 bare processes gain on this machine (medians of {samples})"
             ),
             Self::BusyWait { max_cpu_fraction } => {
                 format!("busy-wait: CPU under {max_cpu_fraction} × wall time while waiting")
