@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use course_harness::manifest::{Manifest, Visibility};
+use course_harness::manifest::{Manifest, Visibility, grading_table};
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -60,6 +60,18 @@ pub fn write(manifest: &Manifest, format: Format, output: &Output) -> Result<(),
             text
         }
         Format::Table => table(&listed),
+        Format::Markdown => manifest
+            .in_order()
+            .into_iter()
+            .map(|a| format!("## `{}`: {}\n\n{}", a.id, a.title, grading_table(a)))
+            .collect::<Vec<String>>()
+            .join("\n"),
+        Format::Junit | Format::Gradescope => {
+            return Err(GraderError::Usage(format!(
+                "--list writes a table, json or markdown, not {}",
+                format.name()
+            )));
+        }
     };
     output.write(&text).map_err(GraderError::from)
 }
