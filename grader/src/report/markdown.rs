@@ -13,7 +13,7 @@ use crate::errors::ReportError;
 use crate::events::{CheckInfo, CheckRecord};
 use crate::plan::Source;
 use crate::report::GradeSheet;
-use crate::report::sheet::AssignmentView;
+use crate::report::sheet::{AssignmentView, Totals};
 use crate::report::text::{self, Standing};
 use crate::verdict::CheckVerdict;
 
@@ -89,11 +89,7 @@ fn code_of_source(source: &Source) -> String {
     }
 }
 
-fn summary_table(
-    out: &mut String,
-    assignments: &[AssignmentView<'_>],
-    totals: super::sheet::Totals,
-) {
+fn summary_table(out: &mut String, assignments: &[AssignmentView<'_>], totals: Totals) {
     out.push_str("| assignment | points | checks passed | build |\n");
     out.push_str("| :--- | ---: | ---: | :--- |\n");
     for view in assignments {

@@ -298,8 +298,10 @@ impl std::fmt::Display for Stream {
     }
 }
 
-/// The failing run's non-empty output streams.
+/// The failing run's non-empty output streams worth showing: the stderr of a run that
+/// stopped at a `todo!()` only repeats the verdict's panic message, so it is left out.
 pub fn streams(record: &CheckRecord) -> Vec<(Stream, &Captured)> {
+    let todo = matches!(&record.verdict, CheckVerdict::Judged(v) if v.is_unimplemented());
     record
         .outcome
         .as_ref()
@@ -307,7 +309,7 @@ pub fn streams(record: &CheckRecord) -> Vec<(Stream, &Captured)> {
         .map(|e| {
             [(Stream::Stdout, &e.stdout), (Stream::Stderr, &e.stderr)]
                 .into_iter()
-                .filter(|(_, c)| c.total > 0)
+                .filter(|(stream, c)| c.total > 0 && !(todo && *stream == Stream::Stderr))
                 .collect()
         })
         .unwrap_or_default()
