@@ -57,8 +57,8 @@ impl BoundedBuffer {
     pub fn new(capacity: usize, producers: usize) -> Result<BoundedBuffer, BufferError> {
         // TODO: refuse a capacity of 0; create the shared objects of the struct above.
         todo!(
-            "create the Condition, an Array of {capacity} slots, and the Values (head index, \
-             item count, {producers} producers left)"
+            "create the Condition, an Array with room for {capacity} items, and the Values \
+             (head index, item count, {producers} producers left)"
         )
     }
 

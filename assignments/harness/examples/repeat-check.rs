@@ -100,6 +100,11 @@ fn main() -> ExitCode {
                 course_harness::verdict::Verdict::WrongAnswer { expected, got, .. } => {
                     format!("{got} [expected {expected}]")
                 }
+                course_harness::verdict::Verdict::Pass => {
+                    let figures: Vec<String> =
+                        result.figures.iter().map(ToString::to_string).collect();
+                    figures.join(", ")
+                }
                 other => first_line(other.to_string()),
             };
             println!(

@@ -28,7 +28,7 @@ pub const CHECKS: AssignmentChecks = AssignmentChecks {
     checks: &[
         CheckDef {
             id: "exactly-once",
-            run: buffer_exactly_once,
+            run: drive_and_judge,
         },
         CheckDef {
             id: "fifo-order",
@@ -36,11 +36,11 @@ pub const CHECKS: AssignmentChecks = AssignmentChecks {
         },
         CheckDef {
             id: "never-over-capacity",
-            run: buffer_exactly_once,
+            run: drive_and_judge,
         },
         CheckDef {
             id: "no-lost-wakeup",
-            run: buffer_exactly_once,
+            run: drive_and_judge,
         },
         CheckDef {
             id: "no-busy-wait",
@@ -56,7 +56,7 @@ pub const CHECKS: AssignmentChecks = AssignmentChecks {
         },
         CheckDef {
             id: "no-lost-wakeup-many-rounds",
-            run: buffer_exactly_once,
+            run: drive_and_judge,
         },
         CheckDef {
             id: "pipeline-one-producer",
@@ -70,10 +70,11 @@ fn validate_inputs(table: &toml::Table) -> Result<(), String> {
     Inputs::from_table(table).map(|_| ())
 }
 
-/// Every buffer run must be sound and deliver each item exactly once; what differs between
-/// those checks is the scenario (the manifest's inputs), which is built to expose one
-/// mistake each: contention, an overfill, a lost wakeup.
-fn buffer_exactly_once(ctx: &CheckContext<'_>) -> Judgement {
+/// Drives the student's buffer and judges every round: sound (no overfill, no failed
+/// process, no stall, no extra item) and each item exactly once. What differs between the
+/// checks that use it is the scenario (the manifest's inputs), each built to expose one
+/// mistake: contention, an overfill, a lost wakeup.
+fn drive_and_judge(ctx: &CheckContext<'_>) -> Judgement {
     repeat(ctx, |seed| {
         let (execution, drive, rounds) = run_buffer(ctx, seed)?;
         judge_rounds(&drive, &rounds).map_err(|failure| execution.fail(failure))?;
@@ -98,7 +99,7 @@ fn no_busy_wait(ctx: &CheckContext<'_>) -> Judgement {
     repeat(ctx, |seed| {
         let (execution, drive, rounds) = run_buffer(ctx, seed)?;
         judge_rounds(&drive, &rounds).map_err(|failure| execution.fail(failure))?;
-        let figures = judge_cpu(ctx, &drive, &execution).map_err(|f| execution.fail(f))?;
+        let figures = judge_cpu(ctx, &drive, &rounds, &execution).map_err(|f| execution.fail(f))?;
         let mut all = execution.figures();
         all.extend(figures);
         Ok(all)
@@ -108,6 +109,7 @@ fn no_busy_wait(ctx: &CheckContext<'_>) -> Judgement {
 fn pipeline_exactly_once(ctx: &CheckContext<'_>) -> Judgement {
     repeat(ctx, |seed| {
         let (execution, round, report) = run_pipeline(ctx, seed)?;
+        judge_pipeline_stall(&round, &report, &execution).map_err(|f| execution.fail(f))?;
         let figures = judge_pipeline(&round, &report, execution.runner_pid)
             .map_err(|failure| execution.fail(failure))?;
         let mut all = execution.figures();
@@ -119,7 +121,7 @@ fn pipeline_exactly_once(ctx: &CheckContext<'_>) -> Judgement {
 fn every_process_exits(ctx: &CheckContext<'_>) -> Judgement {
     repeat(ctx, |seed| {
         let (execution, round, report) = run_pipeline(ctx, seed)?;
-        judge_pipeline_stall(&round, &report).map_err(|failure| execution.fail(failure))?;
+        judge_pipeline_stall(&round, &report, &execution).map_err(|f| execution.fail(f))?;
         judge_returned(&report).map_err(|failure| execution.fail(failure))?;
         let figures = judge_exits(&round, &execution).map_err(|f| execution.fail(f))?;
         let mut all = execution.figures();
@@ -217,7 +219,7 @@ fn judge_rounds(drive: &DriveScenario, rounds: &[RoundReport]) -> Result<(), Fai
     for (number, (round, report)) in drive.rounds.iter().zip(rounds).enumerate() {
         let at = if drive.rounds.len() > 1 {
             format!(
-                "round {} of {} ({})",
+                "round {} of {}: {}",
                 number + 1,
                 drive.rounds.len(),
                 shape(round)
@@ -272,9 +274,11 @@ fn judge_round(round: &Round, report: &RoundReport, at: &str) -> Result<(), Fail
                 round.total(),
                 describe_repeats(&mismatch)
             ),
-            "get() handed out items that were not there: it took from an empty buffer. A \
-             consumer that wakes up must check again that an item is there (another consumer \
-             may have taken it first): wait in a `while` loop, not after an `if`",
+            "get() handed out items that were not there: it took from an empty buffer (a \
+             consumer that wakes up must check again that an item is there, since another \
+             consumer may have taken it first: wait in a `while` loop, not after an `if`), or \
+             two gets read the same head because the head and count were changed without \
+             holding the condition's lock",
         ));
     }
     if !mismatch.is_empty() {
@@ -311,7 +315,7 @@ fn overfilled(round: &Round, report: &RoundReport, at: &str) -> Failure {
         "put() added an item to a full buffer. A producer woken from wait() must check \
          again that there is room: another producer may have filled the slot first, and \
          wakeups can be spurious. Wait in a `while` loop (or with wait_for), not after an \
-         `if`",
+         `if`; and read and update the count only while holding the condition's lock",
     )
     .with_figures(vec![
         Figure::count("capacity", round.capacity),
@@ -534,8 +538,8 @@ fn not_exactly_once(round: &Round, mismatch: &Mismatch, at: &str) -> Failure {
          shared (create them in new(), before the processes start)"
     } else if !mismatch.repeated.is_empty() {
         "an item came out twice: get() read a slot another get() had already taken. Every \
-         get must move the head on, under the condition's lock, and must not take from an \
-         empty buffer: check for an item in a `while` loop around wait()"
+         get must move the head on while holding the condition's lock, and must not take from \
+         an empty buffer: check for an item in a `while` loop around wait()"
     } else {
         "items were lost: a put overwrote a slot whose item was not yet taken (put into a full \
          buffer: check for room in a `while` loop around wait()), or the count and indices \
@@ -572,9 +576,37 @@ fn judge_order(drive: &DriveScenario, rounds: &[RoundReport]) -> Result<(), Fail
     Ok(())
 }
 
+/// The consumers' total lifetime, and the part of it they were runnable (on a CPU or
+/// waiting for one); `None` when no consumer could record it (no schedstat).
+fn consumers_runnable(rounds: &[RoundReport]) -> Option<(Duration, Duration)> {
+    let times: Vec<_> = rounds
+        .iter()
+        .flat_map(|round| round.consumer_times.iter().flatten())
+        .collect();
+    if times.is_empty() {
+        return None;
+    }
+    Some(
+        times
+            .iter()
+            .fold((Duration::ZERO, Duration::ZERO), |(alive, runnable), t| {
+                (alive + t.alive, runnable + t.on_cpu + t.waiting)
+            }),
+    )
+}
+
+/// Busy waiting shows two ways, and either fails the check:
+///
+/// - the consumers were *runnable* (on a CPU, or in a run queue waiting for one) for more
+///   than the limit's share of their lives. A process asleep in `wait()` is neither; one that
+///   keeps looking is always one of the two, however loaded the machine is (on a busy
+///   machine a spinning process gets little CPU, but it waits for it all the time);
+/// - the whole process tree used more CPU than the limit's share of the wall time (what an
+///   idle machine shows; also the only measure where the kernel keeps no schedstat).
 fn judge_cpu(
     ctx: &CheckContext<'_>,
     drive: &DriveScenario,
+    rounds: &[RoundReport],
     execution: &Execution<Report>,
 ) -> Result<Vec<Figure>, Failure> {
     let CheckKind::BusyWait { max_cpu_fraction } = ctx.check.kind else {
@@ -584,48 +616,102 @@ fn judge_cpu(
         )));
     };
     let record = &execution.record;
-    let fraction = record.cpu.as_secs_f64() / record.wall.as_secs_f64().max(1e-6);
+    let cpu_fraction = record.cpu.as_secs_f64() / record.wall.as_secs_f64().max(1e-6);
     let waited = drive
         .rounds
         .iter()
         .map(|r| r.items.iter().map(Vec::len).max().unwrap_or(0) as u64)
         .sum::<u64>()
         * drive.produce_us;
-    let figures = vec![
+    let runnable = consumers_runnable(rounds);
+    let runnable_fraction =
+        runnable.map(|(alive, runnable)| runnable.as_secs_f64() / alive.as_secs_f64().max(1e-6));
+    let mut figures = vec![
         Figure::time("CPU time", record.cpu),
-        Figure::ratio("CPU / wall", fraction),
-        Figure::ratio("limit", max_cpu_fraction),
+        Figure::ratio("CPU / wall", cpu_fraction),
     ];
-    if fraction <= max_cpu_fraction {
-        return Ok(figures);
+    if let Some(fraction) = runnable_fraction {
+        figures.push(Figure::ratio("consumers runnable / alive", fraction));
     }
+    figures.push(Figure::ratio("limit", max_cpu_fraction));
     let consumers = drive.rounds.first().map_or(0, |r| r.consumers);
-    Err(Failure::wrong(
-        format!(
-            "CPU time under {max_cpu_fraction} × wall time: the {consumers} consumers mostly \
-             wait (about {} ms) for a slow producer",
-            Duration::from_micros(waited).as_millis()
-        ),
-        format!(
-            "{} ms of CPU in {} ms ({fraction:.2} × wall time)",
-            record.cpu.as_millis(),
-            record.wall.as_millis()
-        ),
-        "waiting processes burn CPU: a loop that looks at the buffer again and again (spinning \
-         on load(), or lock and unlock in a loop, with or without yield) instead of sleeping \
-         in condition.wait(), which uses no CPU until another process notifies",
-    )
-    .with_figures(figures))
+    let waiting = format!(
+        "the {consumers} consumers mostly wait (about {} ms) for a slow producer",
+        Duration::from_micros(waited).as_millis()
+    );
+    const MEANING: &str = "waiting processes keep running: a loop that looks at the buffer \
+         again and again (spinning on load(), or lock and unlock in a loop, with or without \
+         yield or a short sleep) instead of sleeping in condition.wait(), which takes a \
+         process off the CPU until another process notifies";
+    if let (Some(fraction), Some((alive, busy))) = (runnable_fraction, runnable)
+        && fraction > max_cpu_fraction
+    {
+        return Err(Failure::wrong(
+            format!(
+                "consumers runnable (on a CPU, or waiting for one) under {max_cpu_fraction} × \
+                 their lifetime: {waiting}"
+            ),
+            format!(
+                "the consumers were runnable {} ms of their {} ms ({fraction:.2} × their \
+                 time): they never went to sleep",
+                busy.as_millis(),
+                alive.as_millis()
+            ),
+            MEANING,
+        )
+        .with_figures(figures));
+    }
+    if cpu_fraction > max_cpu_fraction {
+        return Err(Failure::wrong(
+            format!("CPU time under {max_cpu_fraction} × wall time: {waiting}"),
+            format!(
+                "{} ms of CPU in {} ms ({cpu_fraction:.2} × wall time)",
+                record.cpu.as_millis(),
+                record.wall.as_millis()
+            ),
+            MEANING,
+        )
+        .with_figures(figures));
+    }
+    Ok(figures)
 }
 
 // ---------------------------------------------------------------------------------------
 // Pipeline runs
 // ---------------------------------------------------------------------------------------
 
+/// The first `todo!()` panic a process of the run printed: its message and location.
+fn todo_panic(stderr: &str) -> Option<(String, Option<String>)> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|line| line.starts_with("not yet implemented"))?;
+    let location = at
+        .checked_sub(1)
+        .and_then(|before| lines[before].split(" panicked at ").nth(1))
+        .map(|rest| rest.trim_end_matches(':').to_owned());
+    Some((lines[at].to_owned(), location))
+}
+
 /// A stall the runner's watchdog stopped: every process waited for something nobody did.
-fn judge_pipeline_stall(round: &Round, report: &PipelineReport) -> Result<(), Failure> {
+/// When a process panicked first, that is the cause: a `todo!()` reads as the stub's
+/// panic, any other panic is named.
+fn judge_pipeline_stall(
+    round: &Round,
+    report: &PipelineReport,
+    execution: &Execution<Report>,
+) -> Result<(), Failure> {
     let Some(stall) = &report.stall else {
         return Ok(());
+    };
+    let stderr = execution.record.stderr.text();
+    if let Some((message, location)) = todo_panic(&stderr) {
+        return Err(Failure::new(Verdict::Panicked { message, location }));
+    }
+    let panicked = if stderr.contains(" panicked at ") {
+        "a process panicked (its message is in the stderr below), and "
+    } else {
+        ""
     };
     let consumed = report.consumed.len();
     Err(Failure::wrong(
@@ -635,8 +721,8 @@ fn judge_pipeline_stall(round: &Round, report: &PipelineReport) -> Result<(), Fa
             shape(round)
         ),
         format!(
-            "stuck after {consumed} of {} items: nothing consumed for {:.1} s while all {} \
-             processes slept ({} waiting on a lock or condition); the test stopped them",
+            "{panicked}stuck after {consumed} of {} items: nothing consumed for {:.1} s while \
+             all {} processes slept ({} waiting on a lock or condition); the test stopped them",
             round.total(),
             stall.quiet_ms as f64 / 1000.0,
             stall.asleep,
@@ -671,7 +757,6 @@ fn judge_pipeline(
     report: &PipelineReport,
     runner_pid: u32,
 ) -> Result<Vec<Figure>, Failure> {
-    judge_pipeline_stall(round, report)?;
     judge_returned(report)?;
     let at = shape(round);
     let mismatch = oracle::compare(round, report.consumed.iter().map(|(item, _)| *item));

@@ -6,7 +6,7 @@
 //! code, not the student's, so what the checks judge cannot be made up by the code under
 //! test. The round stops early, killing its processes, when something is already known to be
 //! wrong: the buffer took more than its capacity, the consumers got more items than were put,
-//! or nothing happened for [`DriveScenario::stall_ms`] while every process slept (a lost
+//! a process failed (a method returned an error or panicked), or nothing happened for [`DriveScenario::stall_ms`] while every process slept (a lost
 //! wakeup leaves exactly that: everyone waiting for a notification nobody will send).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,10 +17,11 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
 
 use crate::a04::asleep::all_asleep;
-use crate::a04::ledger::{Ending, Ledger, Phase};
+use crate::a04::ledger::{Ending, Ledger, Phase, ProcessTimes};
 use crate::a04::protocol::{
     DriveScenario, ProcessFailure, ProcessFault, Role, Round, RoundReport, Stall, Who,
 };
+use crate::procfs;
 use crate::runner::{last_panic_location, panic_message};
 
 /// What the driver needs of the student's buffer; the a04 runner implements it on the
@@ -86,6 +87,7 @@ fn empty_report(round: &Round) -> RoundReport {
         overrun: false,
         failures: Vec::new(),
         stall: None,
+        consumer_times: Vec::new(),
         micros: 0,
     }
 }
@@ -186,6 +188,7 @@ fn spawn(
     // child may run ordinary code; it ends with `_exit`, never returning into the runner.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            let born = Instant::now();
             let ending = match catch_unwind(AssertUnwindSafe(body)) {
                 Ok(Ok(())) => Ending::Finished,
                 Ok(Err(error)) => Ending::Failed(error),
@@ -193,6 +196,16 @@ fn spawn(
                     Ending::Panicked(panic_message(payload.as_ref()), last_panic_location())
                 }
             };
+            if let Some(stat) = procfs::schedstat(std::process::id()) {
+                ledger.set_times(
+                    slot,
+                    ProcessTimes {
+                        alive: born.elapsed(),
+                        on_cpu: stat.on_cpu,
+                        waiting: stat.waiting,
+                    },
+                );
+            }
             ledger.set_ending(slot, &ending);
             let code = if ending == Ending::Finished { 0 } else { 1 };
             // SAFETY: ends the child at once: no destructor of the runner's state runs twice.
@@ -301,6 +314,14 @@ fn supervise(
         if children.is_empty() {
             return;
         }
+        if exits
+            .iter()
+            .any(|(child, status)| failed(ledger, child, status))
+        {
+            // The round cannot finish as it should; its report says why.
+            kill_all(children, exits);
+            return;
+        }
         if ledger.overfilled() || ledger.received() > total as u64 {
             kill_all(children, exits);
             return;
@@ -327,6 +348,12 @@ fn supervise(
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// True when a process that exited did not finish its part.
+fn failed(ledger: &Ledger, child: &Child, status: &WaitStatus) -> bool {
+    !matches!(ledger.ending(child.slot), Ending::Finished)
+        || !matches!(status, WaitStatus::Exited(_, 0))
 }
 
 fn reap_exited(children: &mut Vec<Child>, exits: &mut Vec<(Child, WaitStatus)>) {
@@ -380,6 +407,9 @@ fn collect(
     for (index, finished) in report.finished.iter_mut().enumerate() {
         *finished = ledger.phase(index) == Phase::Done;
     }
+    report.consumer_times = (0..round.consumers)
+        .map(|index| ledger.times(producers + index))
+        .collect();
     report.max_held = ledger.max_held();
     report.overfilled = ledger.overfilled();
     report.overrun = ledger.received() > round.total() as u64;

@@ -8,6 +8,7 @@
 //! the capacity bound relies on (see [`Ledger::put_returned`]).
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,19 @@ pub enum Ending {
     Panicked(String, Option<String>),
 }
 
+/// How a process spent its life, from `/proc/self/schedstat`: a process waiting by sleeping
+/// adds to neither `on_cpu` nor `waiting`; a busy-waiting one is always runnable, so their sum
+/// stays close to `alive` whatever the machine's load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessTimes {
+    /// From its fork to just before its exit.
+    pub alive: Duration,
+    /// Time on a CPU.
+    pub on_cpu: Duration,
+    /// Time runnable, waiting for a CPU.
+    pub waiting: Duration,
+}
+
 /// Bytes kept of one process's error or panic message.
 const MESSAGE_BYTES: usize = 384;
 const MESSAGE_WORDS: usize = MESSAGE_BYTES / 8;
@@ -82,7 +96,10 @@ const COUNT: usize = 2;
 const MESSAGE_LEN: usize = 3;
 const LOCATION_LEN: usize = 4;
 const ENDED: usize = 5;
-const MESSAGE: usize = 6;
+const ON_CPU_NS: usize = 6;
+const WAITING_NS: usize = 7;
+const ALIVE_NS: usize = 8;
+const MESSAGE: usize = 9;
 const LOCATION: usize = MESSAGE + MESSAGE_WORDS;
 const SLOT_WORDS: usize = LOCATION + MESSAGE_WORDS;
 
@@ -262,6 +279,29 @@ impl Ledger {
         self.slot(process, ENDED).load(SeqCst) != 0
     }
 
+    /// Records process `process`'s scheduling times just before it exits: on a CPU, waiting
+    /// for one, and alive (from its fork).
+    pub fn set_times(&self, process: usize, times: ProcessTimes) {
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.slot(process, ON_CPU_NS)
+            .store(nanos(times.on_cpu), SeqCst);
+        self.slot(process, WAITING_NS)
+            .store(nanos(times.waiting), SeqCst);
+        // Last: a nonzero lifetime marks the record complete.
+        self.slot(process, ALIVE_NS)
+            .store(nanos(times.alive).max(1), SeqCst);
+    }
+
+    /// Process `process`'s scheduling times, if it recorded them.
+    pub fn times(&self, process: usize) -> Option<ProcessTimes> {
+        let alive = self.slot(process, ALIVE_NS).load(SeqCst);
+        (alive != 0).then(|| ProcessTimes {
+            alive: Duration::from_nanos(alive),
+            on_cpu: Duration::from_nanos(self.slot(process, ON_CPU_NS).load(SeqCst)),
+            waiting: Duration::from_nanos(self.slot(process, WAITING_NS).load(SeqCst)),
+        })
+    }
+
     /// Records how process `process` ended (once, just before it exits).
     pub fn set_ending(&self, process: usize, ending: &Ending) {
         let (status, message, location) = match ending {
@@ -375,5 +415,13 @@ mod tests {
         assert_eq!(ledger.ending(1), Ending::Failed("the lock failed".into()));
         ledger.set_phase(1, Phase::Getting);
         assert_eq!(ledger.phase(1), Phase::Getting);
+        assert_eq!(ledger.times(1), None);
+        let times = ProcessTimes {
+            alive: Duration::from_millis(500),
+            on_cpu: Duration::from_millis(3),
+            waiting: Duration::from_millis(7),
+        };
+        ledger.set_times(1, times);
+        assert_eq!(ledger.times(1), Some(times));
     }
 }

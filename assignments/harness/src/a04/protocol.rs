@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::a04::ledger::Phase;
+use crate::a04::ledger::{Phase, ProcessTimes};
 
 /// One buffer and the items that go through it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +157,8 @@ pub struct RoundReport {
     pub failures: Vec<ProcessFailure>,
     /// Set when the round stalled.
     pub stall: Option<Stall>,
+    /// How each consumer spent its life (`None` for one that did not get to record it).
+    pub consumer_times: Vec<Option<ProcessTimes>>,
     /// Wall time of the round, in microseconds.
     pub micros: u64,
 }
