@@ -46,13 +46,20 @@ const EXTRA_KEPT: usize = 64;
 
 /// Runs every round of `scenario`, creating each round's buffer with `create(capacity,
 /// producers)`, and stops after the first round that went wrong.
-pub fn drive<B: Buffer>(
+///
+/// # Safety
+///
+/// The calling process must be single-threaded (as a runner is): the processes forked here
+/// run ordinary code (the student's, allocation, the panic hook), which is only sound after a
+/// fork when no other thread could have held a lock at the moment of the fork.
+pub unsafe fn drive<B: Buffer>(
     scenario: &DriveScenario,
     mut create: impl FnMut(usize, usize) -> Result<B, String>,
 ) -> Vec<RoundReport> {
     let mut reports = Vec::with_capacity(scenario.rounds.len());
     for round in &scenario.rounds {
-        let report = run_round(scenario, round, &mut create);
+        // SAFETY: forwarded contract: this process is single-threaded.
+        let report = unsafe { run_round(scenario, round, &mut create) };
         let went_wrong = !is_clean(&report, round);
         reports.push(report);
         if went_wrong {
@@ -99,7 +106,10 @@ struct Child {
     who: Who,
 }
 
-fn run_round<B: Buffer>(
+/// # Safety
+///
+/// As [`drive`]: the calling process is single-threaded.
+unsafe fn run_round<B: Buffer>(
     scenario: &DriveScenario,
     round: &Round,
     create: &mut impl FnMut(usize, usize) -> Result<B, String>,
@@ -128,7 +138,8 @@ fn run_round<B: Buffer>(
     };
     let mut children = Vec::with_capacity(producers + round.consumers);
     let mut spawn = |slot: usize, who: Who, body: &dyn Fn() -> Result<(), String>| {
-        spawn(&ledger, slot, body).map(|pid| children.push(Child { pid, slot, who }))
+        // SAFETY: forwarded contract: this process is single-threaded.
+        unsafe { spawn(&ledger, slot, body) }.map(|pid| children.push(Child { pid, slot, who }))
     };
     let mut spawned = Ok(());
     for (index, items) in round.items.iter().enumerate() {
@@ -179,13 +190,17 @@ fn run_round<B: Buffer>(
 }
 
 /// Forks a process that runs `body`, records how it ended in `slot`, and exits.
-fn spawn(
+///
+/// # Safety
+///
+/// As [`drive`]: the calling process is single-threaded.
+unsafe fn spawn(
     ledger: &Ledger,
     slot: usize,
     body: &dyn Fn() -> Result<(), String>,
 ) -> Result<Pid, String> {
-    // SAFETY: the runner is single-threaded (a fresh process that started no thread), so the
-    // child may run ordinary code; it ends with `_exit`, never returning into the runner.
+    // SAFETY: the caller guarantees this process is single-threaded, so the child may run
+    // ordinary code; it ends with `_exit`, never returning into the caller.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             let born = Instant::now();

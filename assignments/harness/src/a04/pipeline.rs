@@ -78,12 +78,20 @@ impl Recorder {
 
 /// Runs `student` (which calls `produce_and_consume` with [`Recorder::sink`]) under a
 /// watchdog, and reports what was consumed.
-pub fn run_pipeline(
+///
+/// # Safety
+///
+/// The calling process must be single-threaded (as a runner is): the watchdog is forked and
+/// runs ordinary code, which is only sound after a fork when no other thread could have held
+/// a lock at the moment of the fork.
+pub unsafe fn run_pipeline(
     scenario: &PipelineScenario,
     student: impl FnOnce(&Recorder) -> Result<(), String>,
 ) -> std::io::Result<PipelineReport> {
     let recorder = Recorder::new(scenario)?;
-    let watchdog = Watchdog::start(&recorder.ledger, Duration::from_millis(scenario.stall_ms))?;
+    // SAFETY: forwarded contract: this process is single-threaded.
+    let watchdog =
+        unsafe { Watchdog::start(&recorder.ledger, Duration::from_millis(scenario.stall_ms)) }?;
     let result = student(&recorder);
     drop(watchdog);
     Ok(recorder.report(result))
@@ -96,10 +104,13 @@ struct Watchdog {
 }
 
 impl Watchdog {
-    fn start(ledger: &Ledger, stall: Duration) -> std::io::Result<Watchdog> {
+    /// # Safety
+    ///
+    /// As [`run_pipeline`]: the calling process is single-threaded.
+    unsafe fn start(ledger: &Ledger, stall: Duration) -> std::io::Result<Watchdog> {
         let runner = std::process::id();
-        // SAFETY: the runner is single-threaded (it started no thread), so the child may run
-        // ordinary code; it ends with `_exit`, never returning into the runner.
+        // SAFETY: the caller guarantees this process is single-threaded, so the child may
+        // run ordinary code; it ends with `_exit`, never returning into the caller.
         match unsafe { fork() }.map_err(std::io::Error::from)? {
             ForkResult::Child => {
                 let _ = catch_unwind(AssertUnwindSafe(|| watch(ledger, runner, stall)));
@@ -184,12 +195,16 @@ mod tests {
 
     #[test]
     fn records_items_with_the_consuming_pid() {
-        let report = run_pipeline(&scenario(1000), |recorder| {
-            let consume = recorder.sink();
-            consume(5);
-            consume.clone()(4);
-            Ok(())
-        })
+        // SAFETY: the watchdog child only reads atomics, sleeps, reads /proc and exits with
+        // `_exit`: no lock another test thread might hold is taken in it.
+        let report = unsafe {
+            run_pipeline(&scenario(1000), |recorder| {
+                let consume = recorder.sink();
+                consume(5);
+                consume.clone()(4);
+                Ok(())
+            })
+        }
         .expect("runs");
         let me = std::process::id();
         assert_eq!(report.consumed, [(5, me), (4, me)]);

@@ -41,23 +41,30 @@ macro_rules! a04_runner {
 
         fn main() {
             $crate::runner::serve(|scenario: $crate::a04::Scenario| match scenario {
-                $crate::a04::Scenario::Buffer(drive) => $crate::a04::Report::Buffer {
-                    rounds: $crate::a04::drive(&drive, |capacity, producers| {
-                        $student::BoundedBuffer::new(capacity, producers)
-                            .map(StudentBuffer)
-                            .map_err(|error| $crate::runner::error_chain(&error))
-                    }),
-                },
+                $crate::a04::Scenario::Buffer(drive) => {
+                    // SAFETY: a runner is a fresh process that starts no thread.
+                    let rounds = unsafe {
+                        $crate::a04::drive(&drive, |capacity, producers| {
+                            $student::BoundedBuffer::new(capacity, producers)
+                                .map(StudentBuffer)
+                                .map_err(|error| $crate::runner::error_chain(&error))
+                        })
+                    };
+                    $crate::a04::Report::Buffer { rounds }
+                }
                 $crate::a04::Scenario::Pipeline(pipeline) => {
-                    let ran = $crate::a04::run_pipeline(&pipeline, |recorder| {
-                        $student::produce_and_consume(
-                            pipeline.round.capacity,
-                            &pipeline.round.items,
-                            pipeline.round.consumers,
-                            recorder.sink(),
-                        )
-                        .map_err(|error| $crate::runner::error_chain(&error))
-                    });
+                    // SAFETY: a runner is a fresh process that starts no thread.
+                    let ran = unsafe {
+                        $crate::a04::run_pipeline(&pipeline, |recorder| {
+                            $student::produce_and_consume(
+                                pipeline.round.capacity,
+                                &pipeline.round.items,
+                                pipeline.round.consumers,
+                                recorder.sink(),
+                            )
+                            .map_err(|error| $crate::runner::error_chain(&error))
+                        })
+                    };
                     match ran {
                         Ok(report) => $crate::a04::Report::Pipeline(report),
                         Err(error) => $crate::a04::Report::CouldNotRun {
