@@ -1,5 +1,6 @@
 //! The a04 driver against buffers that are wrong on purpose: each way a round can go wrong
-//! must show in its report, and every process the driver forked must be gone afterwards.
+//! must show in its report, and every process the driver forked must be gone afterwards; and
+//! the pipeline's watchdog against a pipeline that never consumes anything.
 //!
 //! One test function runs the cases in turn, so that no other test thread runs while the
 //! driver forks (its children run ordinary code, which is only safe in a process with one
@@ -7,8 +8,13 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::Ordering;
+
 use course_harness::a04::ledger::Phase;
-use course_harness::a04::{Buffer, DriveScenario, ProcessFault, Role, Round, RoundReport, drive};
+use course_harness::a04::{
+    Buffer, DriveScenario, PipelineScenario, ProcessFault, Recorder, Role, Round, RoundReport,
+    SharedWords, drive, run_pipeline,
+};
 
 fn sleep_forever() -> ! {
     loop {
@@ -159,5 +165,84 @@ fn every_way_a_round_goes_wrong_shows_in_its_report() {
     assert_eq!(report.put, [4, 3]);
     assert_eq!(report.finished, [true, true]);
     assert!(report.consumed.iter().all(Vec::is_empty));
+    no_child_left();
+
+    a_stalled_pipeline_is_stopped_by_its_watchdog();
+}
+
+/// A "pipeline" whose one consumer sleeps forever: the watchdog must record a stall and kill
+/// the consumer, so the pipeline's join returns. Run in a child that leads its own process
+/// group, as a runner does (the watchdog watches the runner's group).
+fn a_stalled_pipeline_is_stopped_by_its_watchdog() {
+    let outcome = SharedWords::new(3).expect("maps");
+    // SAFETY: see `run`: this thread is the only busy one; the child ends with `_exit`.
+    match unsafe { nix::unistd::fork() }.expect("forks") {
+        nix::unistd::ForkResult::Child => {
+            let _ =
+                nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
+            let scenario = PipelineScenario {
+                round: Round {
+                    capacity: 1,
+                    items: vec![vec![1, 2, 3]],
+                    consumers: 1,
+                },
+                stall_ms: 300,
+            };
+            let student = |recorder: &Recorder| {
+                recorder.sink()(1);
+                // SAFETY: this child is single-threaded (fork copies only the calling thread);
+                // the grandchild only sleeps until it is killed.
+                match unsafe { nix::unistd::fork() } {
+                    Ok(nix::unistd::ForkResult::Child) => sleep_forever(),
+                    Ok(nix::unistd::ForkResult::Parent { child }) => {
+                        let _ = nix::sys::wait::waitpid(child, None);
+                        Ok(())
+                    }
+                    Err(errno) => Err(errno.to_string()),
+                }
+            };
+            // SAFETY: this child is single-threaded.
+            let report = unsafe { run_pipeline(&scenario, student) };
+            if let Ok(report) = report {
+                let words = outcome.words();
+                words[0].store(
+                    report.stall.as_ref().map_or(0, |s| s.quiet_ms),
+                    Ordering::SeqCst,
+                );
+                words[1].store(
+                    report.stall.as_ref().map_or(0, |s| s.asleep),
+                    Ordering::SeqCst,
+                );
+                words[2].store(report.calls, Ordering::SeqCst);
+            }
+            // SAFETY: ends the child at once, running nothing of the test's state.
+            unsafe { libc::_exit(0) }
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                match nix::sys::wait::waitpid(child, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+                    Ok(nix::sys::wait::WaitStatus::StillAlive) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                        let _ = nix::sys::signal::killpg(child, nix::sys::signal::Signal::SIGKILL);
+                        let _ = nix::sys::wait::waitpid(child, None);
+                        panic!("the stalled pipeline was not stopped within 20 s");
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    let words = outcome.words();
+    let (quiet_ms, asleep, calls) = (
+        words[0].load(Ordering::SeqCst),
+        words[1].load(Ordering::SeqCst),
+        words[2].load(Ordering::SeqCst),
+    );
+    assert!(quiet_ms >= 300, "no stall recorded (quiet {quiet_ms} ms)");
+    assert_eq!(asleep, 2, "the runner and its consumer slept");
+    assert_eq!(calls, 1);
     no_child_left();
 }

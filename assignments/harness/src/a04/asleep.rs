@@ -10,8 +10,12 @@ pub const ASLEEP_GAP: Duration = Duration::from_millis(60);
 
 /// True when every process of `pids` is blocked (sleeping, not a zombie) at the end of
 /// [`ASLEEP_GAP`] and used no CPU during it. A process that is gone or a zombie counts as not
-/// asleep: it ended, which is progress the caller will see.
+/// asleep: it ended, which is progress the caller will see. False for no processes.
 pub fn all_asleep(pids: &[u32]) -> bool {
+    if pids.is_empty() {
+        // Nothing observed is not evidence of anything.
+        return false;
+    }
     let sample = || -> Vec<Option<procfs::ProcessSnapshot>> {
         pids.iter().map(|pid| procfs::snapshot(*pid)).collect()
     };
