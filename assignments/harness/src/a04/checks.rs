@@ -595,21 +595,44 @@ fn consumers_runnable(rounds: &[RoundReport]) -> Option<(Duration, Duration)> {
     )
 }
 
-/// Busy waiting shows two ways, and either fails the check:
+/// How often the consumers were put on a CPU, per change of the buffer they could have been
+/// woken for (every `put`, every `get` that returned, every `producer_done`), over the
+/// consumers that recorded it; `None` when none could (no schedstat).
+fn consumer_wakeups_per_change(drive: &DriveScenario, rounds: &[RoundReport]) -> Option<f64> {
+    let (mut timeslices, mut changes) = (0u64, 0u64);
+    for (round, report) in drive.rounds.iter().zip(rounds) {
+        let round_changes = (2 * round.total() + round.items.len() + round.consumers) as u64;
+        for times in report.consumer_times.iter().flatten() {
+            timeslices += times.timeslices;
+            changes += round_changes;
+        }
+    }
+    (changes > 0).then(|| timeslices as f64 / changes as f64)
+}
+
+/// Busy waiting shows three ways, and any fails the check:
 ///
 /// - the consumers were *runnable* (on a CPU, or in a run queue waiting for one) for more
 ///   than the limit's share of their lives. A process asleep in `wait()` is neither; one that
 ///   keeps looking is always one of the two, however loaded the machine is (on a busy
 ///   machine a spinning process gets little CPU, but it waits for it all the time);
 /// - the whole process tree used more CPU than the limit's share of the wall time (what an
-///   idle machine shows; also the only measure where the kernel keeps no schedstat).
+///   idle machine shows; also the only measure where the kernel keeps no schedstat);
+/// - the consumers were put on a CPU more than the limit's times per change of the buffer.
+///   A process in `wait()` wakes only when notified, about once per change (measured here:
+///   0.2-0.9, idle or at load 14); one that polls with a short sleep uses little CPU, but
+///   wakes once per poll whether or not anything changed (a 1 ms sleep: 9-15 per change).
 fn judge_cpu(
     ctx: &CheckContext<'_>,
     drive: &DriveScenario,
     rounds: &[RoundReport],
     execution: &Execution<Report>,
 ) -> Result<Vec<Figure>, Failure> {
-    let CheckKind::BusyWait { max_cpu_fraction } = ctx.check.kind else {
+    let CheckKind::BusyWait {
+        max_cpu_fraction,
+        max_wakeups_per_change,
+    } = ctx.check.kind
+    else {
         return Err(could_not_run(format!(
             "{} must be a busy-wait check in the manifest",
             ctx.check.id
@@ -633,7 +656,12 @@ fn judge_cpu(
     if let Some(fraction) = runnable_fraction {
         figures.push(Figure::ratio("consumers runnable / alive", fraction));
     }
+    let wakeups = consumer_wakeups_per_change(drive, rounds);
+    if let Some(wakeups) = wakeups {
+        figures.push(Figure::ratio("consumer wakeups per change", wakeups));
+    }
     figures.push(Figure::ratio("limit", max_cpu_fraction));
+    figures.push(Figure::ratio("wakeups limit", max_wakeups_per_change));
     let consumers = drive.rounds.first().map_or(0, |r| r.consumers);
     let waiting = format!(
         "the {consumers} consumers mostly wait (about {} ms) for a slow producer",
@@ -641,7 +669,7 @@ fn judge_cpu(
     );
     const MEANING: &str = "waiting processes keep running: a loop that looks at the buffer \
          again and again (spinning on load(), or lock and unlock in a loop, with or without \
-         yield or a short sleep) instead of sleeping in condition.wait(), which takes a \
+         yield) instead of sleeping in condition.wait(), which takes a \
          process off the CPU until another process notifies";
     if let (Some(fraction), Some((alive, busy))) = (runnable_fraction, runnable)
         && fraction > max_cpu_fraction
@@ -670,6 +698,25 @@ fn judge_cpu(
                 record.wall.as_millis()
             ),
             MEANING,
+        )
+        .with_figures(figures));
+    }
+    if let Some(wakeups) = wakeups
+        && wakeups > max_wakeups_per_change
+    {
+        return Err(Failure::wrong(
+            format!(
+                "consumers woken at most {max_wakeups_per_change} times per change of the \
+                 buffer (a put, a get, a producer_done): {waiting}"
+            ),
+            format!(
+                "the consumers were woken {wakeups:.1} times per change: they looked again \
+                 and again while nothing had changed"
+            ),
+            "waiting processes poll: a loop that looks at the buffer, sleeps a little and \
+             looks again (it uses little CPU, but wakes up hundreds of times a second, and \
+             notices a change only at its next look) instead of sleeping in \
+             condition.wait(), which wakes a process only when another one notifies",
         )
         .with_figures(figures));
     }

@@ -218,6 +218,7 @@ unsafe fn spawn(
                         alive: born.elapsed(),
                         on_cpu: stat.on_cpu,
                         waiting: stat.waiting,
+                        timeslices: stat.timeslices,
                     },
                 );
             }

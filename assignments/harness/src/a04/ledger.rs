@@ -70,6 +70,10 @@ pub struct ProcessTimes {
     pub on_cpu: Duration,
     /// Time runnable, waiting for a CPU.
     pub waiting: Duration,
+    /// Times it was put on a CPU: once per wakeup for a process that sleeps between them
+    /// (and once more per preemption), so a process that polls with a short sleep shows
+    /// far more of them than one woken only when something changes.
+    pub timeslices: u64,
 }
 
 /// Bytes kept of one process's error or panic message.
@@ -99,7 +103,8 @@ const ENDED: usize = 5;
 const ON_CPU_NS: usize = 6;
 const WAITING_NS: usize = 7;
 const ALIVE_NS: usize = 8;
-const MESSAGE: usize = 9;
+const TIMESLICES: usize = 9;
+const MESSAGE: usize = 10;
 const LOCATION: usize = MESSAGE + MESSAGE_WORDS;
 const SLOT_WORDS: usize = LOCATION + MESSAGE_WORDS;
 
@@ -287,6 +292,8 @@ impl Ledger {
             .store(nanos(times.on_cpu), SeqCst);
         self.slot(process, WAITING_NS)
             .store(nanos(times.waiting), SeqCst);
+        self.slot(process, TIMESLICES)
+            .store(times.timeslices, SeqCst);
         // Last: a nonzero lifetime marks the record complete.
         self.slot(process, ALIVE_NS)
             .store(nanos(times.alive).max(1), SeqCst);
@@ -299,6 +306,7 @@ impl Ledger {
             alive: Duration::from_nanos(alive),
             on_cpu: Duration::from_nanos(self.slot(process, ON_CPU_NS).load(SeqCst)),
             waiting: Duration::from_nanos(self.slot(process, WAITING_NS).load(SeqCst)),
+            timeslices: self.slot(process, TIMESLICES).load(SeqCst),
         })
     }
 
@@ -420,6 +428,7 @@ mod tests {
             alive: Duration::from_millis(500),
             on_cpu: Duration::from_millis(3),
             waiting: Duration::from_millis(7),
+            timeslices: 12,
         };
         ledger.set_times(1, times);
         assert_eq!(ledger.times(1), Some(times));

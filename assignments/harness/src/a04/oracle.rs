@@ -51,17 +51,13 @@ pub struct Inputs {
     #[serde(default)]
     pub fill_first: bool,
     /// How long a run may go without progress, every process asleep, before it counts as
-    /// stalled (200 to 10000).
-    #[serde(default = "default_stall_ms")]
+    /// stalled, in milliseconds (200 to 10000). Long enough that a slow but live run is never
+    /// stopped, short enough that a deadlock fails in seconds, not at the check's timeout.
     pub stall_ms: u64,
 }
 
 fn one() -> usize {
     1
-}
-
-fn default_stall_ms() -> u64 {
-    1500
 }
 
 impl Inputs {
