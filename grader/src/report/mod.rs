@@ -13,7 +13,7 @@ use crate::cli::Format;
 use crate::errors::ReportError;
 use crate::events::GradingEvent;
 
-pub use json::JsonReporter;
+pub use json::{JsonReport, JsonReporter};
 pub use output::Output;
 pub use progress::Progress;
 pub use sheet::GradeSheet;
