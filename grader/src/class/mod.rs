@@ -19,36 +19,5 @@ mod gradebook;
 mod roster;
 mod run;
 
-use crate::cli::ClassArgs;
-use crate::errors::GraderError;
-
-pub use roster::Student;
+pub use roster::from_args as students;
 pub use run::{ClassRun, run};
-
-/// The class the command line names, or `None` when it grades one submission.
-pub fn students(args: &ClassArgs) -> Result<Option<Vec<Student>>, GraderError> {
-    let students = match (&args.submissions, &args.roster) {
-        (Some(dir), _) => roster::from_folder(dir)?,
-        (None, Some(file)) => roster::from_file(file)?,
-        (None, None) => {
-            if args.out_dir.is_some() {
-                return Err(GraderError::Usage(
-                    "--out-dir is for a class: give --submissions DIR or --roster FILE".to_owned(),
-                ));
-            }
-            return Ok(None);
-        }
-    };
-    if students.is_empty() {
-        let place = args
-            .submissions
-            .clone()
-            .or_else(|| args.roster.clone())
-            .unwrap_or_default();
-        return Err(GraderError::Usage(format!(
-            "{} holds no submission (one folder per student)",
-            place.display()
-        )));
-    }
-    Ok(Some(students))
-}

@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::cli::ClassArgs;
 use crate::errors::GraderError;
 
 /// One student of the class.
@@ -26,6 +27,34 @@ pub struct Student {
 
 /// The header line a roster may start with.
 const HEADER: &str = "student,path";
+
+/// The class the command line names, or `None` when it grades one submission.
+pub fn from_args(args: &ClassArgs) -> Result<Option<Vec<Student>>, GraderError> {
+    let students = match (&args.submissions, &args.roster) {
+        (Some(dir), _) => from_folder(dir)?,
+        (None, Some(file)) => from_file(file)?,
+        (None, None) => {
+            if args.out_dir.is_some() {
+                return Err(GraderError::Usage(
+                    "--out-dir is for a class: give --submissions DIR or --roster FILE".to_owned(),
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    if students.is_empty() {
+        let place = args
+            .submissions
+            .clone()
+            .or_else(|| args.roster.clone())
+            .unwrap_or_default();
+        return Err(GraderError::Usage(format!(
+            "{} holds no submission (one folder per student)",
+            place.display()
+        )));
+    }
+    Ok(Some(students))
+}
 
 /// Every folder of `dir` (hidden ones, such as `.git`, skipped), sorted by name.
 pub fn from_folder(dir: &Path) -> Result<Vec<Student>, GraderError> {

@@ -93,7 +93,11 @@ pub fn run(class: &ClassRun<'_>, students: &[Student]) -> Result<u8, GraderError
         students.len(),
         class.out_dir.display(),
         students.len() - pending.len(),
-        if class.regrade { "" } else { " (kept)" },
+        if class.regrade || pending.len() == students.len() {
+            ""
+        } else {
+            " (kept; --regrade grades them again)"
+        },
         pending.len(),
         workers,
         class.plan.seed

@@ -92,6 +92,10 @@ fn files_of(assignment: &str, code: Code) -> Vec<(String, String)> {
                     files.push((format!("assignments/{assignment}/src/{name}"), read(path)));
                 }
             }
+            files.push((
+                format!("assignments/{assignment}/Cargo.toml"),
+                workspace_dependencies_of(&src.join("../Cargo.toml")),
+            ));
             files
         }
         Code::Stub => vec![(lib, stub())],
