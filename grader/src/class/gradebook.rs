@@ -10,8 +10,9 @@
 //!
 //! One column per graded assignment (course order) with the points earned; `total` and
 //! `max` over them; `status` is `graded`, `untrusted` (a check could not run or cargo
-//! failed through no fault of the submission: the JSON report says which, regrade it) or
-//! `error` (grading the student failed; `detail` says why, and the next run tries again).
+//! failed through no fault of the submission: `detail` names them) or `error` (grading the
+//! student failed; `detail` says why). The next run grades `untrusted` and `error` students
+//! again.
 //! Rows follow the class's order (roster order, or folder names sorted).
 
 use course_harness::verdict::Verdict;
@@ -85,7 +86,7 @@ impl Row {
             detail: if faults.is_empty() {
                 String::new()
             } else {
-                format!("not the submission's fault, regrade: {}", faults.join("; "))
+                format!("not the submission's fault: {}", faults.join("; "))
             },
             all_passed: report.checks.passed == report.checks.total,
         }
@@ -114,7 +115,7 @@ impl Row {
 
 /// The checks of `report` whose verdict is the grader's fault
 /// ([`CheckVerdict::is_grader_fault`]), as `assignment / check: verdict`.
-fn grader_faults(report: &JsonReport) -> Vec<String> {
+pub fn grader_faults(report: &JsonReport) -> Vec<String> {
     // The report keeps verdicts as labels; these are the labels of the verdicts for which
     // `is_grader_fault` holds (a check that could not run, cargo failing on its own).
     let could_not_run = CheckVerdict::Judged(Verdict::CouldNotRun { why: String::new() });

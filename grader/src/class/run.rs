@@ -226,7 +226,7 @@ impl ClassRun<'_> {
     }
 
     /// The report an earlier run wrote for this student, if it still stands: same
-    /// submission folder, same assignments and points. Not with `--regrade`.
+    /// submission folder, same assignments and points, trusted. Not with `--regrade`.
     fn previous(&self, student: &Student) -> Option<JsonReport> {
         if self.regrade {
             return None;
@@ -249,16 +249,19 @@ impl ClassRun<'_> {
             .iter()
             .map(|a| (a.id.as_str(), a.possible))
             .collect();
-        let stands = same_source && planned == graded;
-        if !stands {
-            self.say(&format!(
-                "{}: the report in {} is for another submission folder or other assignments: \
-                 grading again",
-                student.id,
-                self.out_dir.display()
-            ));
-        }
-        stands.then_some(report)
+        let why_again = if !same_source || planned != graded {
+            "it is of another submission folder or other assignments"
+        } else if !gradebook::grader_faults(&report).is_empty() {
+            "it is untrusted (the grader failed, not the submission)"
+        } else {
+            return Some(report);
+        };
+        self.say(&format!(
+            "{}: grading again, the report in {}: {why_again}",
+            student.id,
+            self.out_dir.display()
+        ));
+        None
     }
 
     /// Grades one student and writes their report; their gradebook row either way.
