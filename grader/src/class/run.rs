@@ -1,6 +1,7 @@
 //! The class's schedule: who still needs grading, `jobs` students at a time, each
 //! student's report and the gradebook written as they finish.
 
+use std::fs::File;
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::build::Builder;
 use crate::class::gradebook::{self, Row, Status};
@@ -20,6 +23,12 @@ use crate::sandbox::Sandbox;
 
 /// The gradebook's file name in the output folder.
 pub const GRADEBOOK: &str = "gradebook.csv";
+
+/// The lock file of the output folder, held while a class run writes there.
+const LOCK: &str = ".grader.lock";
+
+/// How the temporary files of atomic writes begin (`tempfile`'s default prefix).
+const TEMPORARY_PREFIX: &str = ".tmp";
 
 /// Everything a class run shares.
 #[derive(Debug)]
@@ -60,6 +69,7 @@ pub fn run(class: &ClassRun<'_>, students: &[Student]) -> Result<u8, GraderError
         path: class.out_dir.to_owned(),
         source,
     })?;
+    let _only_run = lock_out_dir(class.out_dir)?;
     let columns: Vec<String> = class
         .plan
         .assignments
@@ -156,6 +166,37 @@ pub fn run(class: &ClassRun<'_>, students: &[Student]) -> Result<u8, GraderError
         class.out_dir.join(GRADEBOOK).display()
     ));
     Ok(exit_code(&rows))
+}
+
+/// Takes the out dir for this run (two runs writing one gradebook would undo each other's
+/// rows), and removes the temporary files a killed run left there.
+fn lock_out_dir(out_dir: &Path) -> Result<Flock<File>, GraderError> {
+    let path = out_dir.join(LOCK);
+    let file = File::create(&path).map_err(|source| GraderError::Io {
+        action: "create",
+        path: path.clone(),
+        source,
+    })?;
+    let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| {
+        GraderError::Usage(format!(
+            "another grader is grading a class into {}",
+            out_dir.display()
+        ))
+    })?;
+    // Reports and the gradebook are written to a temporary file beside them, then renamed
+    // (`Output::File`); a run killed in between leaves the temporary file.
+    if let Ok(entries) = std::fs::read_dir(out_dir) {
+        for entry in entries.flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(TEMPORARY_PREFIX)
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(lock)
 }
 
 /// The class's exit code from its rows.
@@ -332,5 +373,27 @@ impl ClassRun<'_> {
         if !self.quiet {
             let _ = writeln!(std::io::stderr().lock(), "grader: {line}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_run_at_a_time_writes_an_out_dir_and_a_killed_runs_temporary_files_go() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::write(dir.path().join(".tmpAbC123"), "half a report").expect("writes");
+        std::fs::write(dir.path().join("alice.json"), "{}").expect("writes");
+        let held = lock_out_dir(dir.path()).expect("the first run takes it");
+        assert!(!dir.path().join(".tmpAbC123").exists());
+        assert!(dir.path().join("alice.json").exists(), "reports stay");
+        let refused = lock_out_dir(dir.path()).expect_err("a second run is refused");
+        assert!(refused.to_string().contains("another grader"), "{refused}");
+        drop(held);
+        assert!(
+            lock_out_dir(dir.path()).is_ok(),
+            "free again once the first ends"
+        );
     }
 }
