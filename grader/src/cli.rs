@@ -3,7 +3,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use course_harness::seed::Seed;
 
 use crate::report::Target;
@@ -24,9 +24,20 @@ use crate::report::Target;
 ///   grader --all --format json --out grades.json
 ///   grader --all --format json --out grades.json --format markdown --out summary.md
 ///   grader --list                              what is graded, for how many points
+///   grader --all --submissions class/ --out-dir grades/ -j 2   a whole class
+///   grader handout --out starter/              the students' starter repository
 #[derive(Debug, Parser)]
 #[command(name = "grader", version, verbatim_doc_comment, after_long_help = AFTER_HELP)]
+#[command(subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// Other commands than grading.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Grading a whole class.
+    #[command(flatten)]
+    pub class: ClassArgs,
+
     /// Assignments to grade, by id (e.g. `a00-process`); see `--list`.
     #[arg(value_name = "ASSIGNMENT", required_unless_present_any = ["all", "list"])]
     pub assignments: Vec<String>,
@@ -71,8 +82,9 @@ pub struct Cli {
     #[arg(skip)]
     pub reports: Vec<Target>,
 
-    /// Checks run side by side [default: the number of CPUs]. Checks that measure speed
-    /// always run alone.
+    /// Checks run side by side [default: the number of CPUs]; with --submissions or
+    /// --roster, submissions side by side (each grading one check at a time). Checks that
+    /// measure speed always run alone, across the whole class too.
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<NonZeroUsize>,
 
@@ -97,6 +109,45 @@ pub struct Cli {
     /// Longest the build of one assignment may take, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub build_timeout: u64,
+}
+
+/// Grading a class: many submissions, one report each and a gradebook.
+#[derive(Debug, Args)]
+pub struct ClassArgs {
+    /// Grade a class: every folder of DIR is one student's submission, named by the
+    /// folder (its id in the gradebook).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["submission", "solutions", "roster"])]
+    #[arg(requires = "out_dir")]
+    pub submissions: Option<PathBuf>,
+
+    /// Grade a class listed in FILE: one `student,path` line per student (path relative
+    /// to FILE; `#` comments, blank lines and a `student,path` header are skipped).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["submission", "solutions"])]
+    #[arg(requires = "out_dir")]
+    pub roster: Option<PathBuf>,
+
+    /// Where a class's results go: `<student>.json` (the JSON report) as each student
+    /// finishes, and `gradebook.csv` rewritten after each. A student whose report is there
+    /// already is not graded again (an interrupted run resumes), unless --regrade.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "format"])]
+    pub out_dir: Option<PathBuf>,
+
+    /// Grade again the students whose report is already in --out-dir.
+    #[arg(long, requires = "out_dir")]
+    pub regrade: bool,
+}
+
+/// Commands other than grading.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the students' starter repository: this workspace without the reference
+    /// solutions, the known-wrong fixtures, the course's own tests and the hidden checks,
+    /// with the student README.
+    Handout {
+        /// The folder to write it in (created; must be empty if it exists).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// Report formats.

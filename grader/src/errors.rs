@@ -29,6 +29,28 @@ pub enum GraderError {
         #[source]
         source: std::io::Error,
     },
+    /// The class folder (`--submissions`) or roster file (`--roster`) cannot be read.
+    #[error("cannot read the class {path}")]
+    Class {
+        /// The folder or file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of the roster file is not `student,path`.
+    #[error("{}:{line}: {why}", path.display())]
+    Roster {
+        /// The roster file.
+        path: PathBuf,
+        /// The line number (0: the file as a whole).
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// The handout could not be written.
+    #[error("could not write the handout")]
+    Handout(#[from] HandoutError),
     /// A file of the grader's own (scratch workspace, runner copy, course file) could not be
     /// read or written.
     #[error("could not {action} {path}")]
@@ -56,16 +78,26 @@ pub enum GraderError {
     /// The report could not be written.
     #[error("could not write the report")]
     Report(#[from] ReportError),
+    /// A bug in the grader (a panic, an engine that reported nothing).
+    #[error("a bug in the grader: {0}")]
+    Internal(String),
 }
 
 impl GraderError {
     /// The process exit code for this error (see [`crate::exit`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::Manifest(_) | Self::Submission { .. } => exit::USAGE,
-            Self::Io { .. } | Self::CourseToml { .. } | Self::Sandbox(_) | Self::Report(_) => {
-                exit::INTERNAL
-            }
+            Self::Usage(_)
+            | Self::Manifest(_)
+            | Self::Submission { .. }
+            | Self::Class { .. }
+            | Self::Roster { .. } => exit::USAGE,
+            Self::Handout(error) => error.exit_code(),
+            Self::Io { .. }
+            | Self::CourseToml { .. }
+            | Self::Sandbox(_)
+            | Self::Report(_)
+            | Self::Internal(_) => exit::INTERNAL,
         }
     }
 }
@@ -106,6 +138,53 @@ pub enum SandboxError {
     /// The thread running a check panicked (a bug in the grader).
     #[error("the thread running a check panicked: {0}")]
     Panicked(String),
+}
+
+/// `grader handout` could not write the starter repository.
+#[derive(Debug, Error)]
+pub enum HandoutError {
+    /// The destination exists and is not an empty folder.
+    #[error("{} exists and is not an empty folder", path.display())]
+    NotEmpty {
+        /// The destination.
+        path: PathBuf,
+    },
+    /// A file of the course could not be read, or one of the handout written.
+    #[error("could not {action} {}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A manifest of the course (`Cargo.toml`, `course.toml`) could not be understood.
+    #[error("could not edit {}: {why}", path.display())]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        why: String,
+    },
+    /// Cargo could not resolve the handout's workspace (its `Cargo.lock` is then not
+    /// trimmed to its packages).
+    #[error("cargo could not resolve the handout's workspace: {why}")]
+    Cargo {
+        /// Cargo's message.
+        why: String,
+    },
+}
+
+impl HandoutError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NotEmpty { .. } => exit::USAGE,
+            Self::Io { .. } | Self::Manifest { .. } | Self::Cargo { .. } => exit::INTERNAL,
+        }
+    }
 }
 
 /// A report could not be produced.

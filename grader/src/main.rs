@@ -15,15 +15,19 @@
 //!
 //! Modules: [`cli`] (the command line), [`plan`], [`source`], [`build`], [`sandbox`],
 //! [`grade`] (the engine), [`events`] (engine → reporters), [`report`], [`verdict`] (the
-//! grader's closed verdict enums), [`list`] (`--list`), [`exit`] (exit codes), [`errors`].
+//! grader's closed verdict enums), [`list`] (`--list`), [`exit`] (exit codes), [`errors`];
+//! [`class`] (a class: many submissions, a report each, the gradebook) and [`handout`]
+//! (`grader handout`: the students' starter repository).
 
 mod build;
+mod class;
 mod cli;
 mod course;
 mod errors;
 mod events;
 mod exit;
 mod grade;
+mod handout;
 mod list;
 mod plan;
 mod report;
@@ -56,6 +60,10 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<u8, GraderError> {
     let manifest = course::manifest()?;
+    if let Some(cli::Command::Handout { out }) = &cli.command {
+        handout::write(&course::root(), out)?;
+        return Ok(exit::ALL_PASSED);
+    }
     if cli.list {
         for report in &cli.reports {
             list::write(manifest, report.format, &report.output)?;
@@ -63,6 +71,7 @@ fn run(cli: &Cli) -> Result<u8, GraderError> {
         return Ok(exit::ALL_PASSED);
     }
     let plan = Plan::from_cli(cli, manifest)?;
+    let class = class::students(&cli.class)?;
     // First, while the grader is still single-threaded (a user namespace needs that).
     let sandbox = Sandbox::set_up(cli.isolation)?;
     let root = course::root();
@@ -71,6 +80,19 @@ fn run(cli: &Cli) -> Result<u8, GraderError> {
             .clone()
             .unwrap_or_else(|| root.join("target").join("grader")),
     );
+    if let (Some(students), Some(out_dir)) = (class, &cli.class.out_dir) {
+        let run = class::ClassRun {
+            plan: &plan,
+            sandbox: &sandbox,
+            course_root: &root,
+            target_dir: &target_dir,
+            build_timeout: Duration::from_secs(cli.build_timeout),
+            out_dir: &absolute(out_dir.clone()),
+            regrade: cli.class.regrade,
+            quiet: cli.quiet,
+        };
+        return class::run(&run, &students);
+    }
     let builder = Builder::new(target_dir, Duration::from_secs(cli.build_timeout))?;
     let intakes = source::take(&plan, &root, builder.target_dir())?;
     let mut reporters: Vec<Box<dyn Reporter>> =

@@ -81,6 +81,10 @@ pub enum ManifestProblem {
     /// An assignment has no visible check: students would have nothing to run.
     #[error("there is no visible check")]
     NoVisibleCheck,
+    /// A handout's manifest (`handout = true`) lists a hidden check: hidden checks are
+    /// withheld from students.
+    #[error("the hidden check {0:?} is listed in a handout's manifest")]
+    HiddenInHandout(String),
     /// The harness has no implementation for a check the manifest lists, or the reverse.
     #[error("{0}")]
     Registry(String),

@@ -190,6 +190,63 @@ fn a_check_the_harness_does_not_implement_is_refused() {
     }
 }
 
+/// The course's manifest without its hidden checks, as `grader handout` writes it for
+/// students (`handout` set or not).
+fn without_hidden_checks(handout: bool) -> String {
+    let mut table: toml::Table = manifest::COURSE_TOML.parse().expect("course.toml parses");
+    for assignment in table["assignment"]
+        .as_array_mut()
+        .expect("assignments")
+        .iter_mut()
+    {
+        let checks = assignment["check"].as_array_mut().expect("checks");
+        checks.retain(|c| c["visibility"].as_str() != Some("hidden"));
+    }
+    if handout {
+        table.insert("handout".to_owned(), toml::Value::Boolean(true));
+    }
+    toml::to_string(&table).expect("serialises")
+}
+
+#[test]
+fn a_handout_manifest_may_withhold_the_hidden_checks() {
+    let handout = Manifest::parse(&without_hidden_checks(true)).expect("a handout parses");
+    assert!(handout.handout);
+    let course = manifest::embedded().expect("the course's manifest");
+    assert!(
+        !course.handout,
+        "the course's own manifest is not a handout"
+    );
+    for assignment in &handout.assignments {
+        assert!(
+            assignment
+                .checks
+                .iter()
+                .all(|c| c.visibility == Visibility::Visible)
+        );
+    }
+    // The same text without the mark is the course's manifest missing checks: refused.
+    match Manifest::parse(&without_hidden_checks(false)) {
+        Err(ManifestError::Invalid {
+            problem: ManifestProblem::Registry(why),
+            ..
+        }) => assert!(why.contains("does not list"), "{why}"),
+        other => panic!("got {other:?}"),
+    }
+}
+
+#[test]
+fn a_handout_manifest_listing_a_hidden_check_is_refused() {
+    let text = format!("handout = true\n{}", manifest::COURSE_TOML);
+    match Manifest::parse(&text) {
+        Err(ManifestError::Invalid {
+            problem: ManifestProblem::HiddenInHandout(id),
+            ..
+        }) => assert!(!id.is_empty()),
+        other => panic!("got {other:?}"),
+    }
+}
+
 #[test]
 fn inputs_are_decoded_by_the_assignment_and_unknown_ones_refused() {
     let text = manifest::COURSE_TOML.replace(

@@ -13,8 +13,11 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use wait_timeout::ChildExt;
 
+use course_harness::checks::machine_lock;
+
 use crate::build::{BuildTarget, messages};
 use crate::errors::GraderError;
+use crate::sandbox::reap_adopted_from;
 use crate::verdict::BuildFailure;
 
 /// Bytes of cargo's stderr kept (its end matters: that is where the error is).
@@ -107,6 +110,11 @@ impl Builder {
         // Builds of other grader processes sharing the target directory would replace the
         // runner (same name) between our build and our copy.
         let _lock = self.lock()?;
+        // A build loads the machine like a check: a speed-measuring check of another
+        // submission graded beside this one (a class) must not run while it does. Taken
+        // after the file lock, never before: a thread waiting for the file lock holds no
+        // share of the machine, so a waiting speed check cannot deadlock with it.
+        let _machine = machine_lock(false);
         let mut command = Command::new(&self.cargo);
         command
             .args(self.arguments(target))
@@ -131,8 +139,13 @@ impl Builder {
             Ok(Some(status)) => Some(status),
             Ok(None) | Err(_) => {
                 // Cargo and every rustc it started share its process group.
-                let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                let group = Pid::from_raw(child.id() as i32);
+                let _ = killpg(group, Signal::SIGKILL);
                 let _ = child.wait();
+                // The rustc processes outlive cargo by a moment and come back to the grader
+                // (the child subreaper): reap those of this build only, since runners of
+                // checks running beside this build are the grader's children too.
+                reap_adopted_from(group);
                 None
             }
         };

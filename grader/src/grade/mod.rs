@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::build::Builder;
 use crate::events::{CheckRecord, GradingEvent, RunInfo, RunTimes};
 use crate::plan::{Plan, Planned};
-use crate::sandbox::{self, Sandbox};
+use crate::sandbox::Sandbox;
 use crate::source::Intake;
 use crate::verdict::{BuildFailure, CheckVerdict};
 
@@ -106,14 +106,11 @@ fn build(
                 assignment: assignment.clone(),
                 command: builder.command_line(&target),
             });
-            let built = builder.build(&target, notes).unwrap_or_else(|error| {
+            builder.build(&target, notes).unwrap_or_else(|error| {
                 Err(BuildFailure::Cargo {
                     why: crate::errors::chain(&error),
                 })
-            });
-            // A build killed at its deadline leaves rustc processes to the subreaper.
-            sandbox::reap_adopted();
-            built
+            })
         }
     };
     emit(GradingEvent::BuildFinished {

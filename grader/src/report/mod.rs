@@ -19,7 +19,7 @@ use crate::errors::ReportError;
 use crate::events::GradingEvent;
 
 pub use finished::AtEnd;
-pub use json::JsonReporter;
+pub use json::{JsonReport, JsonReporter};
 pub use output::Output;
 pub use progress::Progress;
 pub use sheet::GradeSheet;

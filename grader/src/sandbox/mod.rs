@@ -31,7 +31,7 @@ use crate::errors::SandboxError;
 use crate::verdict::Leaks;
 
 pub use limits::{OUTPUT_CAP, address_space_bytes};
-pub use sweep::reap_adopted;
+pub use sweep::reap_adopted_from;
 
 /// How checks are kept apart.
 #[derive(Debug, Clone, PartialEq, Eq)]

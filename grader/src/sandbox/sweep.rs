@@ -19,6 +19,9 @@ use crate::errors::SandboxError;
 /// Longest wait for killed descendants to be gone.
 const SWEEP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Longest wait for a killed build's processes to come back to the grader and die.
+const ADOPTED_GRACE: Duration = Duration::from_secs(2);
+
 /// The shared-memory directory of the machine.
 const DEV_SHM: &str = "/dev/shm";
 
@@ -71,16 +74,26 @@ pub fn kill_descendants() -> Result<Vec<ProcessSnapshot>, SandboxError> {
     }
 }
 
-/// Reaps zombies among the grader's own children: processes adopted as child subreaper.
+/// Reaps the grader's children of process group `group` (adopted as child subreaper from
+/// a killed build), waiting briefly for those still dying.
 ///
-/// Only call it when no runner is being waited for (between builds), since a runner that
-/// just exited is a zombie child too.
-pub fn reap_adopted() {
+/// Only that group's: a runner that just exited is a zombie child of the grader too, and
+/// the check waiting for it (beside the build, in a class) must be the one to reap it.
+pub fn reap_adopted_from(group: Pid) {
     let me = std::process::id();
-    for child in procfs::children_of(me) {
-        if child.is_zombie() {
+    let deadline = Instant::now() + ADOPTED_GRACE;
+    loop {
+        let members: Vec<ProcessSnapshot> = procfs::children_of(me)
+            .into_iter()
+            .filter(|child| i64::from(child.pgid) == i64::from(group.as_raw()))
+            .collect();
+        for child in members.iter().filter(|c| c.is_zombie()) {
             let _ = waitpid(Pid::from_raw(child.pid as i32), Some(WaitPidFlag::WNOHANG));
         }
+        if members.iter().all(ProcessSnapshot::is_zombie) || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -125,7 +125,7 @@ fn grade_fixture(fixture: &Path) -> Option<String> {
 
 /// A submission `Cargo.toml` asking for the fixture's workspace dependencies (a student may
 /// add crates the course's workspace provides).
-fn workspace_dependencies_of(cargo_toml: &Path) -> String {
+pub fn workspace_dependencies_of(cargo_toml: &Path) -> String {
     let manifest: toml::Table = std::fs::read_to_string(cargo_toml)
         .expect("the fixture's Cargo.toml")
         .parse()

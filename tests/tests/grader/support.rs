@@ -122,6 +122,20 @@ impl Scratch {
         command
     }
 
+    /// The grader as [`Self::grader`] sets it up, as a plain command to spawn (and kill).
+    pub fn grader_process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(grader_binary());
+        command
+            .arg("--quiet")
+            .env("GRADER_TARGET_DIR", target_dir())
+            .env("TMPDIR", self.path().join("tmp"))
+            .env_remove("COURSE_SEED")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_MAKEFLAGS")
+            .env_remove("MAKEFLAGS");
+        command
+    }
+
     /// A submission (a copy of the repository's layout) holding `files`, as
     /// (path under the submission, content).
     pub fn submission(&self, name: &str, files: &[(String, String)]) -> PathBuf {

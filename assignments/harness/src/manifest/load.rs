@@ -99,6 +99,17 @@ impl Manifest {
                     ));
                 }
             }
+            if self.handout
+                && let Some(hidden) = assignment
+                    .checks
+                    .iter()
+                    .find(|c| c.visibility == Visibility::Hidden)
+            {
+                return Err(invalid(
+                    &assignment.id,
+                    ManifestProblem::HiddenInHandout(hidden.id.clone()),
+                ));
+            }
             if !assignment
                 .checks
                 .iter()

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! format = 1
+//! handout = true                     # only in a student handout: hidden checks withheld
 //!
 //! [[assignment]]
 //! id = "a00-process"                 # also the stub's package name
@@ -38,6 +39,11 @@ use crate::errors::ManifestProblem;
 pub struct Manifest {
     /// Schema version; this harness reads [`FORMAT`](super::FORMAT).
     pub format: u32,
+    /// True in a student handout's copy (written by `grader handout`): its hidden checks
+    /// were withheld, so the harness implements checks this manifest does not list, and it
+    /// may list no hidden check. Absent (false) in the course's own manifest.
+    #[serde(default)]
+    pub handout: bool,
     /// Every assignment, in file order (see [`Assignment::order`] for course order).
     #[serde(rename = "assignment", default)]
     pub assignments: Vec<Assignment>,
