@@ -1,0 +1,255 @@
+//! a05's speedup check: `apply_async_with_callback` with one worker per core, timed against
+//! the course's sequential loop over the same inputs, judged against what bare processes
+//! show in the same run ([`crate::checks::attainable`]).
+//!
+//! One reading is `samples` rounds of: the student's pool run, the sequential run (both the
+//! runner binary, timed from outside), and bare processes doing the same work. Medians of
+//! each give the student's speedup `s` and the machine's `a`; the check passes when
+//! `(s − 1) / (a − 1)` reaches the manifest's `min_fraction_of_attainable`. A reading that
+//! falls short, or where the machine showed too little gain to judge by, is taken again once
+//! before anything is concluded; one core is "not measurable", never a failure.
+
+use std::time::Duration;
+
+use crate::a05::checks::{Run, inputs, require_correct, run_scenario};
+use crate::a05::oracle::{self, Inputs};
+use crate::a05::protocol::Scenario;
+use crate::a05::work;
+use crate::checks::attainable::{self, Attainable};
+use crate::checks::{CheckContext, Failure, Judgement, repeat};
+use crate::manifest::CheckKind;
+use crate::run::SandboxOptions;
+use crate::seed::Seed;
+use crate::verdict::{Figure, Verdict};
+
+/// Readings taken at most before concluding.
+const MAX_READINGS: u32 = 2;
+
+/// Most workers a speedup run uses, however many cores there are (bounds the bare forks).
+const MAX_WORKERS: usize = 32;
+
+/// The speedup check.
+pub(crate) fn speedup(ctx: &CheckContext<'_>) -> Judgement {
+    repeat(ctx, |seed| measure(ctx, seed))
+}
+
+/// One reading: medians of the interleaved samples.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    workers: usize,
+    sequential: Duration,
+    parallel: Duration,
+    attainable: f64,
+    /// Fewest jobs seen running at once at the peak of a pool run, over the samples.
+    peak: usize,
+}
+
+impl Reading {
+    fn speedup(&self) -> f64 {
+        self.sequential.as_secs_f64() / self.parallel.as_secs_f64().max(1e-9)
+    }
+
+    fn fraction(&self) -> f64 {
+        attainable::fraction_of_gain(self.speedup(), self.attainable)
+    }
+
+    fn too_busy(&self) -> bool {
+        self.attainable - 1.0 < attainable::MIN_ATTAINABLE_GAIN
+    }
+
+    fn figures(&self) -> Vec<Figure> {
+        let mut figures = vec![
+            Figure::count("workers", self.workers),
+            Figure::time("sequential", self.sequential),
+            Figure::time("pool", self.parallel),
+            Figure::ratio("speedup", self.speedup()),
+            Figure::ratio("bare-process speedup", self.attainable),
+        ];
+        // Without a gain to compare with, the fraction means nothing.
+        if !self.too_busy() {
+            figures.push(Figure::ratio(
+                "fraction of attainable gain",
+                self.fraction(),
+            ));
+        }
+        figures.push(Figure::ratio(
+            "efficiency",
+            self.speedup() / self.workers as f64,
+        ));
+        figures.push(Figure::count("most jobs at once", self.peak));
+        figures
+    }
+}
+
+fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
+    let CheckKind::Speedup {
+        min_fraction_of_attainable,
+        samples,
+    } = ctx.check.kind
+    else {
+        return Err(Failure::new(Verdict::CouldNotRun {
+            why: format!("{} must be a speedup check in the manifest", ctx.check.id),
+        }));
+    };
+    let Inputs::Speedup {
+        sequential_ms,
+        jobs_per_worker,
+    } = inputs(ctx)?
+    else {
+        return Err(Failure::new(Verdict::CouldNotRun {
+            why: format!("{} needs inputs with part = \"speedup\"", ctx.check.id),
+        }));
+    };
+    let cores = attainable::available_cores();
+    if cores < 2 {
+        return Err(Failure::new(Verdict::NotMeasurable {
+            why: format!("{cores} core available: a speedup needs at least two"),
+        }));
+    }
+    let workers = cores.min(MAX_WORKERS);
+    let jobs = workers * jobs_per_worker;
+    let x = work::x_taking(Duration::from_millis(sequential_ms) / jobs as u32);
+    let inputs = oracle::speedup_inputs(x, jobs, seed);
+    let plan = Plan {
+        // Sampling the process group costs CPU the runs are timed on.
+        ctx: CheckContext {
+            sandbox: SandboxOptions {
+                sample_interval: None,
+                ..ctx.sandbox.clone()
+            },
+            ..ctx.clone()
+        },
+        parallel: Scenario::AllAtOnce {
+            processes: workers,
+            inputs: inputs.clone(),
+            hold_ms: 0,
+        },
+        sequential: Scenario::Sequential { inputs },
+        workers,
+        jobs,
+        x,
+        samples: samples.max(1),
+    };
+    let mut too_low = None;
+    let mut last = None;
+    for _ in 0..MAX_READINGS {
+        let reading = plan.read()?;
+        if !reading.too_busy() {
+            if reading.fraction() >= min_fraction_of_attainable {
+                return Ok(reading.figures());
+            }
+            too_low = Some(reading);
+        }
+        last = Some(reading);
+    }
+    if let Some(reading) = too_low {
+        return Err(too_slow(&reading, min_fraction_of_attainable));
+    }
+    let shown = last.map_or(1.0, |r| r.attainable);
+    Err(Failure::new(Verdict::NotMeasurable {
+        why: format!(
+            "{workers} bare processes showed a speedup of only {shown:.2}× on {cores} cores: \
+             the machine is too busy to tell parallel code from sequential code"
+        ),
+    })
+    .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
+}
+
+/// What one reading runs.
+struct Plan<'a> {
+    ctx: CheckContext<'a>,
+    parallel: Scenario,
+    sequential: Scenario,
+    workers: usize,
+    jobs: usize,
+    x: u64,
+    samples: u32,
+}
+
+impl Plan<'_> {
+    fn read(&self) -> Result<Reading, Failure> {
+        let (mut parallel, mut sequential, mut bare) = (Vec::new(), Vec::new(), Vec::new());
+        let mut peak = usize::MAX;
+        for _ in 0..self.samples {
+            let run = self.pool_run()?;
+            peak = peak.min(oracle::overlap(&run.execution.report.task_runs).map_or(0, |o| o.peak));
+            parallel.push(run.execution.record.wall);
+            sequential.push(self.sequential_run()?);
+            bare.push(self.bare()?.speedup());
+        }
+        bare.sort_by(f64::total_cmp);
+        Ok(Reading {
+            workers: self.workers,
+            sequential: attainable::median(&sequential),
+            parallel: attainable::median(&parallel),
+            attainable: bare[(bare.len() - 1) / 2],
+            peak,
+        })
+    }
+
+    /// The student's run; only a correct one is timed.
+    fn pool_run(&self) -> Result<Run, Failure> {
+        let run = run_scenario(&self.ctx, self.parallel.clone())?;
+        require_correct(&self.ctx, &run).map_err(|failure| run.execution.fail(failure))?;
+        Ok(run)
+    }
+
+    /// The course's sequential loop over the same inputs, in the same runner binary.
+    fn sequential_run(&self) -> Result<Duration, Failure> {
+        let run = run_scenario(&self.ctx, self.sequential.clone())?;
+        let values = run.execution.report.returned.clone().unwrap_or_default();
+        if !oracle::tally(run.inputs(), &values).is_empty() {
+            return Err(Failure::new(Verdict::CouldNotRun {
+                why: "the runner's sequential baseline returned wrong sums: was the runner \
+                      built from this course's sources?"
+                    .to_owned(),
+            }));
+        }
+        Ok(run.execution.record.wall)
+    }
+
+    fn bare(&self) -> Result<Attainable, Failure> {
+        attainable::measure_attainable(self.workers, self.jobs, work::sum_loop, self.x).map_err(
+            |e| {
+                Failure::new(Verdict::CouldNotRun {
+                    why: format!("could not start bare processes to measure the machine: {e}"),
+                })
+            },
+        )
+    }
+}
+
+fn too_slow(reading: &Reading, min_fraction: f64) -> Failure {
+    let workers = reading.workers;
+    let meaning = if reading.peak <= 1 {
+        "the jobs ran one at a time: `pool.apply`, or `get()` right after each \
+         `apply_async`, waits for each job before the next is submitted. Submit them all \
+         with apply_async_callback, then close() and join() the pool"
+            .to_owned()
+    } else {
+        format!(
+            "the jobs overlapped (at least {} at once) but the pool gained little: create the \
+             pool once, before the loop, with `processes` workers, and wait only at the end \
+             (close() then join())",
+            reading.peak
+        )
+    };
+    Failure::wrong(
+        format!(
+            "a speedup of at least {:.2} with {workers} workers: {:.0}% of the gain {workers} \
+             bare processes show here ({:.2}×), measured {MAX_READINGS} times",
+            1.0 + min_fraction * (reading.attainable - 1.0),
+            min_fraction * 100.0,
+            reading.attainable
+        ),
+        format!(
+            "{:.2}× ({} ms sequential, {} ms with the pool): {:.0}% of that gain",
+            reading.speedup(),
+            reading.sequential.as_millis(),
+            reading.parallel.as_millis(),
+            reading.fraction() * 100.0
+        ),
+        meaning,
+    )
+    .with_figures(reading.figures())
+}

@@ -1,0 +1,80 @@
+//! The lesson's `sum_all_values`, as the tests hand it to the student's code.
+//!
+//! The student's functions take the task as a parameter (`F: Fn(u64) -> u64 + Copy`) and
+//! the runner passes [`sum_all_values`]: the very sum of the lesson, plus a record of which
+//! process ran it and when ([`TaskLog`]). That is how the tests see, from the course's own
+//! code, that every job ran once in a pool worker, and which jobs ran at the same time; and
+//! since the student's code only ever holds the task as an opaque `F`, the work each job does
+//! is the tests' to choose.
+
+use std::time::{Duration, Instant};
+
+use crate::a05::clock::now_ns;
+use crate::a05::task_log::TaskLog;
+
+/// `1 + 2 + ... + x`, one addition at a time, as the lesson's loop: real CPU work in
+/// proportion to `x` (the optimiser may not replace it with `x (x + 1) / 2`). Pure
+/// computation: safe in a child forked from a multithreaded process.
+#[inline(never)]
+pub fn sum_loop(x: u64) -> u64 {
+    let mut total: u64 = 0;
+    let mut i: u64 = 1;
+    while i <= x {
+        total = total.wrapping_add(std::hint::black_box(i));
+        i += 1;
+    }
+    total
+}
+
+/// The lesson's `sum_all_values(x)`: `1 + 2 + ... + x`. When the runner installed a
+/// [`TaskLog`], each call also holds its process for the log's hold time and then records
+/// its input, its pid, and when it started and returned.
+pub fn sum_all_values(x: u64) -> u64 {
+    let started_ns = now_ns();
+    let total = sum_loop(x);
+    if let Some(log) = TaskLog::installed() {
+        if !log.hold().is_zero() {
+            std::thread::sleep(log.hold());
+        }
+        log.record(x, started_ns, now_ns());
+    }
+    total
+}
+
+/// The `x` for which [`sum_loop`] takes about `target` in this process, as built, on this
+/// machine (timed directly, growing `x` until one call takes at least 20 ms).
+pub fn x_taking(target: Duration) -> u64 {
+    let mut x: u64 = 1 << 16;
+    loop {
+        let started = Instant::now();
+        std::hint::black_box(sum_loop(std::hint::black_box(x)));
+        let took = started.elapsed();
+        if took >= Duration::from_millis(20) || x >= 1 << 32 {
+            let per_step = took.as_secs_f64() / x as f64;
+            // At most 2^32: the sum stays below 2^63 (no wrap-around), and no job takes minutes.
+            return (target.as_secs_f64() / per_step.max(1e-12)).clamp(1.0, (1u64 << 32) as f64)
+                as u64;
+        }
+        x = x.saturating_mul(4);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_loop_is_the_sum() {
+        for x in [0, 1, 2, 3, 10, 12_345] {
+            assert_eq!(sum_loop(x), x * (x + 1) / 2, "x = {x}");
+        }
+        assert_eq!(sum_all_values(10_000), 50_005_000);
+    }
+
+    #[test]
+    fn calibration_grows_with_the_target() {
+        let short = x_taking(Duration::from_millis(5));
+        let long = x_taking(Duration::from_millis(50));
+        assert!(short >= 1 && long > short, "{short} {long}");
+    }
+}
