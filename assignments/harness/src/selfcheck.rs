@@ -16,6 +16,11 @@
 //! verdict = "wrong-answer"         # a Verdict::label()
 //! mentions = ["one after another"] # all must appear in the explanation
 //! ```
+//!
+//! A speedup check that returns "not measurable" (bare processes showed no parallel gain:
+//! one core, or a machine saturated by others) matches any expectation: it judged neither
+//! the implementation nor the expectation, and a selfcheck must not fail because the machine
+//! was busy. The table says so.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -23,10 +28,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::manifest;
+use crate::manifest::{self, CheckKind};
 use crate::runner::error_chain;
 use crate::seed::Seed;
-use crate::verdict::Outcome;
+use crate::verdict::{Outcome, Verdict};
 use crate::visible::{Runner, outcome};
 
 /// The content of an `expected.toml`.
@@ -137,7 +142,12 @@ pub fn compare(
             .find(|e| e.check == check.id)
             .or_else(|| expectations.failures.iter().find(|e| e.check == "*"));
         let outcome = outcome(&assignment.id, &check.id, runner, seed)?;
-        let problem = mismatch(wanted, &outcome, max);
+        let unjudged = machine_could_not_judge(check.kind, &outcome);
+        let problem = if unjudged {
+            None
+        } else {
+            mismatch(wanted, &outcome, max)
+        };
         let _ = writeln!(
             table,
             "  {:<24} expected {:<16} got {:<16} {:>6.2} s  {}",
@@ -145,7 +155,11 @@ pub fn compare(
             wanted.map_or("pass", |w| w.verdict.as_str()),
             outcome.verdict.label(),
             outcome.elapsed.as_secs_f64(),
-            if problem.is_some() { "MISMATCH" } else { "ok" }
+            match (&problem, unjudged) {
+                (Some(_), _) => "MISMATCH",
+                (None, true) => "ok (the machine could not judge)",
+                (None, false) => "ok",
+            }
         );
         if let Some(problem) = problem {
             mismatches.push(format!("{}: {problem}\n{outcome}", check.id));
@@ -159,6 +173,13 @@ pub fn compare(
         checked: assignment.checks.len(),
         explanations,
     })
+}
+
+/// True for a speedup check that found the machine unable to show any speedup: such an
+/// outcome says nothing about the implementation, so it matches any expectation.
+fn machine_could_not_judge(kind: CheckKind, outcome: &Outcome) -> bool {
+    matches!(kind, CheckKind::Speedup { .. })
+        && matches!(outcome.verdict, Verdict::NotMeasurable { .. })
 }
 
 fn mismatch(wanted: Option<&Expected>, outcome: &Outcome, max: Duration) -> Option<String> {
@@ -185,4 +206,51 @@ fn mismatch(wanted: Option<&Expected>, outcome: &Outcome, max: Duration) -> Opti
         .iter()
         .find(|phrase| !explanation.contains(phrase.as_str()))
         .map(|phrase| format!("the explanation does not mention {phrase:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Replay;
+
+    fn outcome(verdict: Verdict) -> Outcome {
+        Outcome {
+            assignment: "a05-pool".into(),
+            check: "speedup".into(),
+            title: "t".into(),
+            points: 1,
+            verdict,
+            figures: Vec::new(),
+            runs: 1,
+            repetitions: 1,
+            seed: Seed::DEFAULT,
+            replay: Replay::Grader {
+                assignment: "a05-pool".into(),
+                check: "speedup".into(),
+                seed: Seed::DEFAULT,
+            },
+            evidence: None,
+            elapsed: Duration::from_millis(1),
+        }
+    }
+
+    #[test]
+    fn only_a_speedup_check_the_machine_could_not_judge_matches_anything() {
+        let speedup = CheckKind::Speedup {
+            min_fraction_of_attainable: 0.5,
+            samples: 3,
+        };
+        let busy = outcome(Verdict::NotMeasurable { why: "busy".into() });
+        assert!(machine_could_not_judge(speedup, &busy));
+        assert!(!machine_could_not_judge(CheckKind::Correctness, &busy));
+        assert!(!machine_could_not_judge(speedup, &outcome(Verdict::Pass)));
+        let slow = outcome(Verdict::WrongAnswer {
+            expected: "e".into(),
+            got: "g".into(),
+            meaning: "m".into(),
+        });
+        assert!(!machine_could_not_judge(speedup, &slow));
+        // Elsewhere a not-measurable verdict where a pass is expected is a mismatch.
+        assert!(mismatch(None, &busy, Duration::from_secs(1)).is_some());
+    }
 }

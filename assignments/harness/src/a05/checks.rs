@@ -265,10 +265,11 @@ fn judge_results(_: &CheckContext<'_>, run: &Run) -> Result<Vec<Figure>, Failure
          (pool.apply_async_callback(sum_all_values, x, log_result.clone()))"
             .to_owned()
     } else if values.is_empty() {
-        "the list came back empty: the callback must push each result into a list that \
-         outlives the loop (an Arc<Mutex<Vec<u64>>> cloned into each callback, or a \
-         Mutex<Vec<u64>> borrowed inside pool.scope), and the function returns that list \
-         after close() and join()"
+        "no result reached the list you returned: the callback must push each result into a \
+         list it shares with your function (an Arc<Mutex<Vec<u64>>> cloned into each \
+         callback, or a Mutex<Vec<u64>> borrowed inside pool.scope), and the list must be read \
+         only after pool.close() then pool.join(): before that the jobs are still running, \
+         and returning without join() drops the pool, which terminates them"
             .to_owned()
     } else if !tally.unknown.is_empty() {
         "record exactly the value each callback receives: it is sum_all_values of that \

@@ -221,7 +221,8 @@ impl CheckKind {
                 min_fraction_of_attainable,
                 samples,
             } => format!(
-                "speedup: at least {min_fraction_of_attainable} of what this machine can show                  (median of {samples})"
+                "speedup: at least {min_fraction_of_attainable} of what this machine can show \
+                 (median of {samples})"
             ),
             Self::BusyWait { max_cpu_fraction } => {
                 format!("busy-wait: CPU under {max_cpu_fraction} × wall time while waiting")
