@@ -7,6 +7,8 @@
 //! called. A judge that orders events (jobs at the same time, a result before the last input)
 //! first checks the results, so faking results cannot make a run look concurrent.
 
+use std::time::Duration;
+
 use crate::a05::oracle::{self, Inputs};
 use crate::a05::protocol::{Report, Scenario};
 use crate::a05::speedup;
@@ -277,7 +279,7 @@ fn judge_results(_: &CheckContext<'_>, run: &Run) -> Result<Vec<Figure>, Failure
             .to_owned()
     } else if !tally.repeated.is_empty() && !runs.extra.is_empty() {
         format!(
-            "every result came from a job that ran more than once ({} computed {}): each \
+            "every result came from a job that ran more than once ({} computed {} times): each \
              input must be submitted once. A second apply_async for the same input (say, to \
              get a handle besides the callback) runs the job a second time",
             runs.extra[0].0, runs.extra[0].1
@@ -432,7 +434,7 @@ fn judge_overlap(ctx: &CheckContext<'_>, run: &Run) -> Result<Vec<Figure>, Failu
         return Ok(figures);
     }
     let processes = run.processes();
-    let ms = |d: std::time::Duration| d.as_millis();
+    let ms = |d: Duration| d.as_millis();
     let meaning = match (overlap.peak <= 1, run.over_time()) {
         (true, false) => "the jobs ran one at a time: `pool.apply`, or `get()` right after \
                           each `apply_async`, waits for each job's result before the next \
@@ -482,19 +484,11 @@ fn judge_first_result_before_last_input(
             "the run recorded no input, job or result".to_owned(),
         ));
     };
+    let after_call = |at_ns: u64| Duration::from_millis(run.ms_after_call(at_ns));
     let figures = vec![
-        Figure::count(
-            "first job started (ms)",
-            run.ms_after_call(first_job) as usize,
-        ),
-        Figure::count(
-            "first result logged (ms)",
-            run.ms_after_call(first_result) as usize,
-        ),
-        Figure::count(
-            "last input taken (ms)",
-            run.ms_after_call(last_input) as usize,
-        ),
+        Figure::time("first job started", after_call(first_job)),
+        Figure::time("first result logged", after_call(first_result)),
+        Figure::time("last input taken", after_call(last_input)),
     ];
     if first_result < last_input {
         return Ok(figures);
