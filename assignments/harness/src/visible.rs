@@ -18,7 +18,7 @@ use crate::manifest::{self, Visibility};
 use crate::run::SandboxOptions;
 use crate::runner::error_chain;
 use crate::seed::Seed;
-use crate::verdict::Outcome;
+use crate::verdict::{Outcome, Verdict};
 
 /// A runner binary and the package it belongs to; [`this_runner!`](crate::this_runner!) makes one.
 #[derive(Debug, Clone, Copy)]
@@ -43,7 +43,7 @@ macro_rules! this_runner {
 }
 
 /// Runs visible check `check` of `assignment` against `runner`; fails the test with the
-/// explanation unless it passes. Prints the figures when it passes
+/// explanation unless it passes or is not measurable here. Prints the figures when it passes
 /// (`cargo test -- --nocapture`).
 ///
 /// The explanation is printed (libtest shows a failed test's output) and the test then
@@ -61,7 +61,14 @@ pub fn run(assignment: &str, check: &str, runner: Runner) {
             outcome(assignment, check, runner, seed)
         });
     match outcome {
-        Ok(outcome) if outcome.verdict.is_pass() => println!("{outcome}"),
+        // "Not measurable" judged nothing (one core, or a machine too busy to show any
+        // speedup): the explanation is printed, and the test does not fail.
+        Ok(outcome)
+            if outcome.verdict.is_pass()
+                || matches!(outcome.verdict, Verdict::NotMeasurable { .. }) =>
+        {
+            println!("{outcome}")
+        }
         Ok(outcome) => {
             println!("{outcome}");
             std::panic::resume_unwind(Box::new(format!(

@@ -105,11 +105,6 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
         }));
     };
     let cores = attainable::available_cores();
-    if cores < 2 {
-        return Err(Failure::new(Verdict::NotMeasurable {
-            why: format!("{cores} core available: a speedup needs at least two"),
-        }));
-    }
     let workers = cores.min(MAX_WORKERS);
     let jobs = workers * jobs_per_worker;
     let x = work::x_taking(Duration::from_millis(sequential_ms) / jobs as u32);
@@ -134,6 +129,14 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
         x,
         samples: samples.max(1),
     };
+    // A first, untimed run: wrong code fails here whatever the machine, and the runner's
+    // pages are warm for the timed ones.
+    plan.pool_run()?;
+    if cores < 2 {
+        return Err(Failure::new(Verdict::NotMeasurable {
+            why: format!("{cores} core available: a speedup needs at least two"),
+        }));
+    }
     let mut too_low = None;
     let mut short = 0;
     let mut last = None;

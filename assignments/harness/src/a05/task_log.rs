@@ -33,7 +33,7 @@ struct Shared {
 }
 
 /// The installed log (one per runner process, inherited by its children).
-pub struct TaskLog {
+pub(crate) struct TaskLog {
     claimed: &'static AtomicU64,
     slots: &'static [Slot],
     hold: Duration,
