@@ -80,6 +80,7 @@ impl Run {
             Scenario::AllAtOnce { inputs, .. }
             | Scenario::OverTime { inputs, .. }
             | Scenario::Sequential { inputs } => inputs,
+            Scenario::Calibrate { .. } | Scenario::Bare { .. } => &[],
         }
     }
 
@@ -88,7 +89,7 @@ impl Run {
             Scenario::AllAtOnce { processes, .. } | Scenario::OverTime { processes, .. } => {
                 *processes
             }
-            Scenario::Sequential { .. } => 1,
+            Scenario::Sequential { .. } | Scenario::Calibrate { .. } | Scenario::Bare { .. } => 1,
         }
     }
 
@@ -186,7 +187,10 @@ pub(crate) fn run_scenario(ctx: &CheckContext<'_>, scenario: Scenario) -> Result
     if let Err(error) = &execution.report.returned {
         let function = match scenario {
             Scenario::OverTime { .. } => "add_jobs_while_running",
-            Scenario::AllAtOnce { .. } | Scenario::Sequential { .. } => "apply_async_with_callback",
+            Scenario::AllAtOnce { .. }
+            | Scenario::Sequential { .. }
+            | Scenario::Calibrate { .. }
+            | Scenario::Bare { .. } => "apply_async_with_callback",
         };
         return Err(execution.fail(Failure::wrong(
             "the results of every job",

@@ -41,14 +41,32 @@ pub enum Scenario {
         /// The inputs.
         inputs: Vec<u64>,
     },
+    /// The `x` for which the course's loop takes about `job_ms` of CPU time in the runner
+    /// (returned as the only value): jobs sized by the very code that runs them.
+    Calibrate {
+        /// The CPU time one job should take, in milliseconds.
+        job_ms: u64,
+    },
+    /// What this machine can show, measured from the runner, so in the same sandbox and
+    /// scheduling group as the student's runs: `jobs` calls of the course's loop on `x` in
+    /// one process, then split over `processes` processes. No student code runs.
+    Bare {
+        /// Processes sharing the work in the second measurement.
+        processes: usize,
+        /// Calls of the loop in all.
+        jobs: usize,
+        /// The loop's argument.
+        x: u64,
+    },
 }
 
 /// What came back from one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// `AllAtOnce`: the list the student's function returned (in the order it holds them);
-    /// `OverTime`: empty (results go through `log_result`); `Sequential`: the values. `Err`:
-    /// the error (with its causes) the student's function returned.
+    /// `OverTime`: empty (results go through `log_result`); `Sequential`: the values;
+    /// `Calibrate`: the `x`; `Bare`: empty. `Err`: the error (with its causes) the student's function returned, or why
+    /// `Bare` could not measure.
     pub returned: Result<Vec<u64>, String>,
     /// Every completed call of the tests' `sum_all_values`, in any process, in the order
     /// they completed.
@@ -60,6 +78,9 @@ pub struct Report {
     pub taken: Vec<Event>,
     /// `OverTime`: each call of `log_result` in the runner process: the value and when.
     pub arrivals: Vec<Event>,
+    /// `Bare`: wall times of one process doing all the work, then of the processes sharing
+    /// it, in nanoseconds.
+    pub bare_ns: Option<[u64; 2]>,
     /// When the student's function was called.
     pub called_at_ns: u64,
     /// When it returned.

@@ -9,7 +9,8 @@ use crate::a05::clock::now_ns;
 use crate::a05::feed::{EventLog, Feed};
 use crate::a05::protocol::{Report, Scenario};
 use crate::a05::task_log::TaskLog;
-use crate::a05::work::sum_all_values;
+use crate::a05::work::{sum_all_values, sum_loop, x_taking};
+use crate::checks::attainable::measure_attainable;
 
 /// The student's two functions, each already given the tests' `sum_all_values`, with errors
 /// turned into text. [`a05_runner!`](crate::a05_runner) builds it.
@@ -33,6 +34,30 @@ pub fn run_scenario(scenario: Scenario, student: Student) -> Report {
             let called_at_ns = now_ns();
             let values = inputs.iter().map(|&x| sum_all_values(x)).collect();
             report(Ok(values), None, Vec::new(), Vec::new(), called_at_ns)
+        }
+        Scenario::Calibrate { job_ms } => {
+            let called_at_ns = now_ns();
+            let x = x_taking(Duration::from_millis(job_ms));
+            report(Ok(vec![x]), None, Vec::new(), Vec::new(), called_at_ns)
+        }
+        Scenario::Bare { processes, jobs, x } => {
+            let called_at_ns = now_ns();
+            match measure_attainable(processes, jobs, sum_loop, x) {
+                Ok(machine) => {
+                    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+                    Report {
+                        bare_ns: Some([ns(machine.one), ns(machine.many)]),
+                        ..report(Ok(Vec::new()), None, Vec::new(), Vec::new(), called_at_ns)
+                    }
+                }
+                Err(error) => report(
+                    Err(format!("could not fork bare processes: {error}")),
+                    None,
+                    Vec::new(),
+                    Vec::new(),
+                    called_at_ns,
+                ),
+            }
         }
         Scenario::AllAtOnce {
             processes,
@@ -99,6 +124,7 @@ fn report(
         task_runs_dropped,
         taken,
         arrivals,
+        bare_ns: None,
         called_at_ns,
         returned_at_ns,
     }

@@ -3,7 +3,10 @@
 //! show in the same run ([`crate::checks::attainable`]).
 //!
 //! One reading is `samples` rounds of: the student's pool run, the sequential run (both the
-//! runner binary, timed from outside), and bare processes doing the same work. Medians of
+//! runner binary, timed from outside), and bare processes doing the same work (forked by the
+//! runner too, so in the same sandbox and scheduling group as the student's code: on Linux
+//! with autogroups, a busy session elsewhere leaves this one less than a core, and then no
+//! code here can show a speedup). Medians of
 //! each give the student's speedup `s` and the machine's `a`; the check passes when
 //! `(s − 1) / (a − 1)` reaches the manifest's `min_fraction_of_attainable`. The check fails
 //! only after two measurable readings fall short; readings where bare processes showed too
@@ -14,10 +17,9 @@ use std::time::Duration;
 
 use crate::a05::checks::{Run, inputs, require_correct, run_scenario};
 use crate::a05::oracle::{self, Inputs};
-use crate::a05::protocol::Scenario;
-use crate::a05::work;
+use crate::a05::protocol::{Report, Scenario};
 use crate::checks::attainable::{self, Attainable};
-use crate::checks::{CheckContext, Failure, Judgement, repeat};
+use crate::checks::{CheckContext, Execution, Failure, Judgement, execute, repeat};
 use crate::manifest::CheckKind;
 use crate::run::SandboxOptions;
 use crate::seed::Seed;
@@ -107,7 +109,8 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
     let cores = attainable::available_cores();
     let workers = cores.min(MAX_WORKERS);
     let jobs = workers * jobs_per_worker;
-    let x = work::x_taking(Duration::from_millis(sequential_ms) / jobs as u32);
+    let job_ms = (sequential_ms / jobs as u64).max(1);
+    let x = calibrate(ctx, job_ms)?;
     let inputs = oracle::speedup_inputs(x, jobs, seed);
     let plan = Plan {
         // Sampling the process group costs CPU the runs are timed on.
@@ -169,6 +172,16 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
     .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
 }
 
+/// The `x` for which one job takes `job_ms` of CPU time in the runner: the binary that runs
+/// the jobs sizes them (a harness built with other optimisations would size them wrong).
+fn calibrate(ctx: &CheckContext<'_>, job_ms: u64) -> Result<u64, Failure> {
+    let execution: Execution<Report> = execute(ctx, &Scenario::Calibrate { job_ms })?;
+    match execution.report.returned.as_deref() {
+        Ok([x]) => Ok(*x),
+        Ok(_) | Err(_) => Err(not_this_course("it returned no job size")),
+    }
+}
+
 /// What one reading runs.
 struct Plan<'a> {
     ctx: CheckContext<'a>,
@@ -210,27 +223,55 @@ impl Plan<'_> {
 
     /// The course's sequential loop over the same inputs, in the same runner binary.
     fn sequential_run(&self) -> Result<Duration, Failure> {
-        let run = run_scenario(&self.ctx, self.sequential.clone())?;
-        let values = run.execution.report.returned.clone().unwrap_or_default();
-        if !oracle::tally(run.inputs(), &values).is_empty() {
-            return Err(Failure::new(Verdict::CouldNotRun {
-                why: "the runner's sequential baseline returned wrong sums: was the runner \
-                      built from this course's sources?"
-                    .to_owned(),
-            }));
+        let (report, wall) = self.course_run(&self.sequential)?;
+        let values = report.returned.unwrap_or_default();
+        let inputs = match &self.sequential {
+            Scenario::Sequential { inputs } => inputs.as_slice(),
+            _ => &[],
+        };
+        if !oracle::tally(inputs, &values).is_empty() {
+            return Err(not_this_course(
+                "its sequential baseline returned wrong sums",
+            ));
         }
-        Ok(run.execution.record.wall)
+        Ok(wall)
     }
 
+    /// Bare processes doing the same work, started by the runner: in the same sandbox and
+    /// scheduling group as the student's runs.
     fn bare(&self) -> Result<Attainable, Failure> {
-        attainable::measure_attainable(self.workers, self.jobs, work::sum_loop, self.x).map_err(
-            |e| {
-                Failure::new(Verdict::CouldNotRun {
-                    why: format!("could not start bare processes to measure the machine: {e}"),
-                })
-            },
-        )
+        let scenario = Scenario::Bare {
+            processes: self.workers,
+            jobs: self.jobs,
+            x: self.x,
+        };
+        let (report, _) = self.course_run(&scenario)?;
+        match (report.returned, report.bare_ns) {
+            (Ok(_), Some([one, many])) => Ok(Attainable {
+                processes: self.workers,
+                one: Duration::from_nanos(one),
+                many: Duration::from_nanos(many),
+            }),
+            (Err(why), _) => Err(Failure::new(Verdict::CouldNotRun {
+                why: format!("the runner could not measure the machine: {why}"),
+            })),
+            (Ok(_), None) => Err(not_this_course("it measured nothing")),
+        }
     }
+
+    /// A run of the course's code only: its report and wall time.
+    fn course_run(&self, scenario: &Scenario) -> Result<(Report, Duration), Failure> {
+        let execution: Execution<Report> = execute(&self.ctx, scenario)?;
+        Ok((execution.report, execution.record.wall))
+    }
+}
+
+fn not_this_course(what: &str) -> Failure {
+    Failure::new(Verdict::CouldNotRun {
+        why: format!(
+            "the runner ran the course's own code, but {what}: was it built from this course's sources?"
+        ),
+    })
 }
 
 fn too_slow(reading: &Reading, min_fraction: f64) -> Failure {

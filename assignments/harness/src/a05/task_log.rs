@@ -136,3 +136,34 @@ impl TaskLog {
         (runs, dropped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::a05::work::sum_all_values;
+
+    #[test]
+    fn a_job_recorded_in_a_forked_child_is_seen_by_the_parent() {
+        // No hold: other tests of this binary call sum_all_values too.
+        let log = TaskLog::install(64, Duration::ZERO).expect("maps");
+        // SAFETY: the child calls only sum_all_values (arithmetic, getpid, clock_gettime and
+        // atomic stores into the shared mapping) and _exit: nothing that takes a lock another
+        // thread of this test binary may have held at the fork.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0, "fork failed");
+        if child == 0 {
+            std::hint::black_box(sum_all_values(12_345));
+            // SAFETY: ends the child at once, running nothing of the parent's.
+            unsafe { libc::_exit(0) }
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child, writing only into a local.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        let (runs, dropped) = log.runs();
+        assert_eq!(dropped, 0);
+        let mine: Vec<&TaskRun> = runs.iter().filter(|r| r.pid == child as u32).collect();
+        assert_eq!(mine.len(), 1, "{runs:?}");
+        assert_eq!(mine[0].input, 12_345);
+        assert!(mine[0].started_ns <= mine[0].finished_ns);
+    }
+}

@@ -7,7 +7,7 @@
 //! since the student's code only ever holds the task as an opaque `F`, the work each job does
 //! is the tests' to choose.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::a05::clock::now_ns;
 use crate::a05::task_log::TaskLog;
@@ -41,14 +41,16 @@ pub fn sum_all_values(x: u64) -> u64 {
     total
 }
 
-/// The `x` for which [`sum_loop`] takes about `target` in this process, as built, on this
-/// machine (timed directly, growing `x` until one call takes at least 20 ms).
+/// The `x` for which [`sum_loop`] takes about `target` of CPU time in this process, as
+/// built, on this machine. Timed on the calling thread's CPU clock, growing `x` until one call
+/// takes at least 20 ms, so a busy machine (which stretches wall time, not CPU time) does not
+/// shrink the jobs.
 pub fn x_taking(target: Duration) -> u64 {
     let mut x: u64 = 1 << 16;
     loop {
-        let started = Instant::now();
+        let started = thread_cpu_ns();
         std::hint::black_box(sum_loop(std::hint::black_box(x)));
-        let took = started.elapsed();
+        let took = Duration::from_nanos(thread_cpu_ns().saturating_sub(started));
         if took >= Duration::from_millis(20) || x >= 1 << 32 {
             let per_step = took.as_secs_f64() / x as f64;
             // At most 2^32: the sum stays below 2^63 (no wrap-around), and no job takes minutes.
@@ -57,6 +59,18 @@ pub fn x_taking(target: Duration) -> u64 {
         }
         x = x.saturating_mul(4);
     }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes only into `now`, a valid timespec; the thread CPU clock
+    // exists on every Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
 #[cfg(test)]
