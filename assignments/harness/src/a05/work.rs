@@ -26,9 +26,10 @@ pub fn sum_loop(x: u64) -> u64 {
     total
 }
 
-/// The lesson's `sum_all_values(x)`: `1 + 2 + ... + x`. When the runner installed a
-/// [`TaskLog`], each call also holds its process for the log's hold time and then records
-/// its input, its pid, and when it started and returned.
+/// The lesson's `sum_all_values(x)`: `1 + 2 + ... + x`. When the runner installed its task
+/// log (memory shared with the processes it forks), each call also holds its process for the
+/// scenario's hold time and then records its input, its pid, and when it started and
+/// returned.
 pub fn sum_all_values(x: u64) -> u64 {
     let started_ns = now_ns();
     let total = sum_loop(x);
