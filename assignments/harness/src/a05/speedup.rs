@@ -13,7 +13,7 @@
 //! little gain to judge by are taken again, up to three in all, then the verdict is "not
 //! measurable"; so is one core. Neither is ever a failure.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::a05::checks::{Run, inputs, require_correct, run_scenario};
 use crate::a05::oracle::{self, Inputs};
@@ -30,6 +30,10 @@ const MAX_READINGS: u32 = 3;
 
 /// Measurable readings that fall short before the check concludes the code is too slow.
 const SHORT_READINGS: u32 = 2;
+
+/// No reading starts after this much time in the check: on a machine too busy to judge,
+/// the check says so instead of keeping the student waiting.
+const READINGS_BUDGET: Duration = Duration::from_secs(20);
 
 /// Most workers a speedup run uses, however many cores there are (bounds the bare forks).
 const MAX_WORKERS: usize = 32;
@@ -143,9 +147,15 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
     let mut too_low = None;
     let mut short = 0;
     let mut last = None;
+    let started = Instant::now();
+    let mut readings = 0;
     for _ in 0..MAX_READINGS {
+        if started.elapsed() > READINGS_BUDGET {
+            break;
+        }
         let reading = plan.read()?;
         last = Some(reading);
+        readings += 1;
         if reading.too_busy() {
             continue;
         }
@@ -164,7 +174,7 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
     let shown = last.map_or(1.0, |r| r.attainable);
     Err(Failure::new(Verdict::NotMeasurable {
         why: format!(
-            "in {MAX_READINGS} readings, {workers} bare processes showed a speedup of only \
+            "in {readings} reading(s), {workers} bare processes showed a speedup of only \
              {shown:.2}× (last reading) on {cores} cores, {short} reading(s) that could judge: \
              the machine is too busy to tell parallel code from sequential code"
         ),
