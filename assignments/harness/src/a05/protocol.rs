@@ -83,8 +83,6 @@ pub struct Report {
     pub bare_ns: Option<[u64; 2]>,
     /// When the student's function was called.
     pub called_at_ns: u64,
-    /// When it returned.
-    pub returned_at_ns: u64,
 }
 
 /// One completed call of the tests' `sum_all_values`.

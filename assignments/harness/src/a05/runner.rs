@@ -116,7 +116,6 @@ fn report(
     arrivals: Vec<crate::a05::protocol::Event>,
     called_at_ns: u64,
 ) -> Report {
-    let returned_at_ns = now_ns();
     let (task_runs, task_runs_dropped) = log.map(TaskLog::runs).unwrap_or_default();
     Report {
         returned,
@@ -126,7 +125,6 @@ fn report(
         arrivals,
         bare_ns: None,
         called_at_ns,
-        returned_at_ns,
     }
 }
 
