@@ -318,3 +318,56 @@ fn too_slow(reading: &Reading, min_fraction: f64) -> Failure {
     )
     .with_figures(reading.figures())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(sequential_ms: u64, parallel_ms: u64, attainable: f64, peak: usize) -> Reading {
+        Reading {
+            workers: 2,
+            sequential: Duration::from_millis(sequential_ms),
+            parallel: Duration::from_millis(parallel_ms),
+            attainable,
+            peak,
+        }
+    }
+
+    #[test]
+    fn a_pool_near_the_machine_reaches_most_of_its_gain_and_a_loop_none() {
+        let pool = reading(410, 215, 1.95, 2);
+        assert!(!pool.too_busy());
+        assert!(pool.fraction() > 0.9, "{}", pool.fraction());
+        let one_at_a_time = reading(410, 420, 1.95, 1);
+        assert!(
+            one_at_a_time.fraction() < 0.1,
+            "{}",
+            one_at_a_time.fraction()
+        );
+        // Beside CPU hogs of the same session the machine shows less, and so does the pool.
+        let busy_pool = reading(600, 420, 1.5, 2);
+        assert!(busy_pool.fraction() > 0.8, "{}", busy_pool.fraction());
+    }
+
+    #[test]
+    fn a_machine_without_gain_cannot_judge() {
+        let starved = reading(900, 880, 1.02, 2);
+        assert!(starved.too_busy());
+        let names: Vec<String> = starved.figures().into_iter().map(|f| f.name).collect();
+        assert!(!names.iter().any(|n| n.contains("fraction")), "{names:?}");
+    }
+
+    #[test]
+    fn too_slow_names_the_mistake_from_the_peak() {
+        let serial = too_slow(&reading(410, 420, 1.95, 1), 0.5);
+        let Verdict::WrongAnswer { meaning, .. } = serial.verdict else {
+            panic!("{:?}", serial.verdict)
+        };
+        assert!(meaning.contains("one at a time"), "{meaning}");
+        let partial = too_slow(&reading(410, 380, 1.95, 2), 0.5);
+        let Verdict::WrongAnswer { meaning, .. } = partial.verdict else {
+            panic!("{:?}", partial.verdict)
+        };
+        assert!(meaning.contains("overlapped"), "{meaning}");
+    }
+}
