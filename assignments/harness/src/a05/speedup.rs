@@ -33,7 +33,7 @@ const SHORT_READINGS: u32 = 2;
 
 /// No reading starts after this much time in the check: on a machine too busy to judge,
 /// the check says so instead of keeping the student waiting.
-const READINGS_BUDGET: Duration = Duration::from_secs(20);
+const READINGS_BUDGET: Duration = Duration::from_secs(10);
 
 /// Most workers a speedup run uses, however many cores there are (bounds the bare forks).
 const MAX_WORKERS: usize = 32;
