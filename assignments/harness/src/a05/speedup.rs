@@ -3,15 +3,17 @@
 //! show in the same run ([`crate::checks::attainable`]).
 //!
 //! One reading is `samples` rounds of: the student's pool run, the sequential run (both the
-//! runner binary, timed from outside), and bare processes doing the same work (forked by the
-//! runner too, so in the same sandbox and scheduling group as the student's code: on Linux
-//! with autogroups, a busy session elsewhere leaves this one less than a core, and then no
-//! code here can show a speedup). Medians of
-//! each give the student's speedup `s` and the machine's `a`; the check passes when
-//! `(s − 1) / (a − 1)` reaches the manifest's `min_fraction_of_attainable`. The check fails
-//! only after two measurable readings fall short; readings where bare processes showed too
-//! little gain to judge by are taken again, up to three in all, then the verdict is "not
-//! measurable"; so is one core. Neither is ever a failure.
+//! runner binary, timed from outside), and bare processes doing the same work, forked by the
+//! runner too: in the same sandbox and scheduling group as the student's code. (On Linux with
+//! autogroups, busy sessions elsewhere can leave this one less than a core; then nothing run
+//! from it can show a speedup, and the bare processes show exactly that.) Medians of each give
+//! the student's speedup `s` and the machine's `a`; the check passes when `(s − 1) / (a − 1)`
+//! reaches the manifest's `min_fraction_of_attainable`.
+//!
+//! The check fails only after two readings that could judge fall short. A reading where bare
+//! processes showed too little gain ([`attainable::MIN_ATTAINABLE_GAIN`]) cannot judge: the
+//! check takes another, up to three and within a time budget, then says "not measurable", as
+//! it does on one core. Neither is ever a failure.
 
 use std::time::{Duration, Instant};
 
@@ -174,9 +176,11 @@ fn measure(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failure> {
     let shown = last.map_or(1.0, |r| r.attainable);
     Err(Failure::new(Verdict::NotMeasurable {
         why: format!(
-            "in {readings} reading(s), {workers} bare processes showed a speedup of only \
-             {shown:.2}× (last reading) on {cores} cores, {short} reading(s) that could judge: \
-             the machine is too busy to tell parallel code from sequential code"
+            "{readings} reading(s) in {:.0} s, {short} of which could judge (it takes \
+             {SHORT_READINGS} to fail); {workers} bare processes on {cores} cores showed a \
+             speedup of {shown:.2}× in the last: the machine is too busy to tell parallel \
+             code from sequential code",
+            started.elapsed().as_secs_f64()
         ),
     })
     .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
