@@ -167,3 +167,57 @@ macro_rules! a05_runner {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The course's scenarios never call the student's functions.
+    const NO_STUDENT: Student = Student {
+        apply_async_with_callback: |_, _| Err("not called".to_owned()),
+        add_jobs_while_running: |_, _, _| Err("not called".to_owned()),
+    };
+
+    #[test]
+    fn the_sequential_baseline_reports_its_values_and_cpu_time() {
+        let inputs = vec![3, 10, 2_000_000];
+        let report = run_scenario(
+            Scenario::Sequential {
+                inputs: inputs.clone(),
+            },
+            NO_STUDENT,
+        );
+        let values = report.returned.expect("values");
+        assert_eq!(
+            values,
+            inputs.iter().map(|&x| sum_loop(x)).collect::<Vec<_>>()
+        );
+        assert!(report.sequential_cpu_ns.expect("a CPU time") > 0);
+        assert_eq!(report.machine, None);
+    }
+
+    #[test]
+    fn a_machine_scenario_reports_what_bare_processes_showed() {
+        let report = run_scenario(
+            Scenario::Machine {
+                processes: 2,
+                target_micros: 20_000,
+            },
+            NO_STUDENT,
+        );
+        assert_eq!(report.returned, Ok(Vec::new()));
+        let machine = report.machine.expect("a measurement");
+        assert_eq!(machine.processes, 2);
+        assert!(machine.one > Duration::ZERO && machine.many > Duration::ZERO);
+    }
+
+    #[test]
+    fn calibration_sizes_a_job_within_the_cap() {
+        let report = run_scenario(Scenario::Calibrate { job_ms: 5 }, NO_STUDENT);
+        let sized = report.returned.expect("a size");
+        assert!(
+            matches!(sized.as_slice(), [x] if (1..=MAX_X).contains(x)),
+            "{sized:?}"
+        );
+    }
+}
