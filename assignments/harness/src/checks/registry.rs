@@ -40,6 +40,7 @@ pub fn registry() -> &'static [AssignmentChecks] {
         crate::a02::CHECKS,
         crate::a03::CHECKS,
         crate::a04::CHECKS,
+        crate::a05::CHECKS,
     ]
 }
 
