@@ -75,6 +75,7 @@
 #![deny(missing_docs)]
 
 pub mod a00;
+pub mod a06;
 pub mod checks;
 mod errors;
 pub mod manifest;

@@ -34,7 +34,7 @@ pub struct AssignmentChecks {
 
 /// Every assignment the harness implements. A new assignment adds its module's entry here.
 pub fn registry() -> &'static [AssignmentChecks] {
-    &[crate::a00::CHECKS]
+    &[crate::a00::CHECKS, crate::a06::CHECKS]
 }
 
 /// The implementation of `check` of `assignment`.
