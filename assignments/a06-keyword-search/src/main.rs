@@ -38,14 +38,21 @@ fn parse(mut args: impl Iterator<Item = OsString>) -> Result<Args, String> {
                 .to_str()
                 .and_then(|v| v.parse().ok())
                 .filter(|&n| n > 0)
-                .ok_or_else(|| format!("--workers {}: not a positive number", value.display()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "--workers {}: not a positive number",
+                        value.to_string_lossy()
+                    )
+                })?;
         } else {
             positional.push(arg);
         }
     }
     let mut positional = positional.into_iter();
     let keyword = positional.next().ok_or(USAGE)?;
-    let root = positional.next().map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let root = positional
+        .next()
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
     if positional.next().is_some() {
         return Err(USAGE.to_owned());
     }

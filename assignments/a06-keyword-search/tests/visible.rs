@@ -36,7 +36,11 @@ fn binary_files() {
 
 #[test]
 fn links_and_special_files() {
-    run("a06-keyword-search", "links-and-special-files", this_runner!());
+    run(
+        "a06-keyword-search",
+        "links-and-special-files",
+        this_runner!(),
+    );
 }
 
 #[test]

@@ -49,7 +49,11 @@ struct Contender {
 }
 
 fn matching_lines(results: &SearchResults) -> u64 {
-    results.matches.values().map(|lines| lines.len() as u64).sum()
+    results
+        .matches
+        .values()
+        .map(|lines| lines.len() as u64)
+        .sum()
 }
 
 /// Runs `program args` and counts the lines it prints (one per match for `grep -rn`).
@@ -121,13 +125,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         big_file_bytes: big << 20,
     };
     let workers = mp::cpu_count();
-    println!("generating a {mib} MiB corpus in {} ...", std::env::temp_dir().display());
+    println!(
+        "generating a {mib} MiB corpus in {} ...",
+        std::env::temp_dir().display()
+    );
     let started = Instant::now();
     let corpus = corpus::generate(CorpusKind::Large, None, Seed(0x0a06_be4c), size)?;
     let root = corpus.root().to_owned();
     let keyword = corpus.keyword.clone();
     let bytes = read_everything(&root)?;
-    let expected: u64 = corpus.expected.matches.values().map(|l| l.len() as u64).sum();
+    let expected: u64 = corpus
+        .expected
+        .matches
+        .values()
+        .map(|l| l.len() as u64)
+        .sum();
     println!(
         "{} files, {:.0} MiB, keyword {:?}, {expected} matching lines; generated and read once \
          (page cache) in {:.1} s; {workers} workers; median of {ROUNDS} rounds\n",

@@ -125,7 +125,9 @@ mod tests {
         let mut text = Vec::new();
         let mut state = 7u64;
         while text.len() < 3 * BLOCK {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             match state >> 60 {
                 0 => text.extend_from_slice(b"needle"),
                 1 | 2 => text.push(b'\n'),
@@ -149,7 +151,10 @@ mod tests {
 
     #[test]
     fn keywords_are_checked() {
-        assert!(matches!(validate_keyword(b""), Err(SearchError::EmptyKeyword)));
+        assert!(matches!(
+            validate_keyword(b""),
+            Err(SearchError::EmptyKeyword)
+        ));
         assert!(matches!(
             validate_keyword(b"a\nb"),
             Err(SearchError::KeywordHasNewline)

@@ -75,13 +75,17 @@ fn generate(
     inputs: &Inputs,
     seed: Seed,
 ) -> Result<Corpus, Failure> {
-    corpus::generate(kind, ctx.sandbox.working_dir.as_deref(), seed, inputs.size()).map_err(
-        |e| {
-            Failure::new(Verdict::CouldNotRun {
-                why: format!("could not generate the corpus to search: {e}"),
-            })
-        },
+    corpus::generate(
+        kind,
+        ctx.sandbox.working_dir.as_deref(),
+        seed,
+        inputs.size(),
     )
+    .map_err(|e| {
+        Failure::new(Verdict::CouldNotRun {
+            why: format!("could not generate the corpus to search: {e}"),
+        })
+    })
 }
 
 /// Runs the runner once; `Err` for a run that went wrong (timeout, crash, panic...).
@@ -273,7 +277,10 @@ impl Reading {
             Figure::time("parallel", self.parallel),
             Figure::ratio("speedup", s),
             Figure::ratio("efficiency", s / p),
-            Figure::ratio("Karp-Flatt serial fraction", (1.0 / s - 1.0 / p) / (1.0 - 1.0 / p)),
+            Figure::ratio(
+                "Karp-Flatt serial fraction",
+                (1.0 / s - 1.0 / p) / (1.0 - 1.0 / p),
+            ),
             Figure::ratio("bare-process speedup", self.attainable),
             Figure::ratio("fraction of the attainable gain", self.fraction()),
         ]

@@ -254,7 +254,9 @@ const PLAIN_DIRS: &[&str] = &[
     "deep/1/2/3/4/5/6",
 ];
 
-const STEMS: &[&str] = &["chapter", "log", "notes", "data", "readme", "draft", "Report"];
+const STEMS: &[&str] = &[
+    "chapter", "log", "notes", "data", "readme", "draft", "Report",
+];
 const EXTENSIONS: &[&str] = &[".txt", ".md", ".log", ".csv", ""];
 
 fn plain_tree(b: &mut Builder) -> io::Result<()> {
@@ -322,7 +324,11 @@ const NOTE_BIG: &str = "a file of several MiB (large enough to be memory-mapped)
 
 fn line_ends_and_bytes(b: &mut Builder) -> io::Result<()> {
     let kw = b.keyword.clone();
-    b.file("bytes/empty.txt", b"", Some("an empty file: searched, no match"))?;
+    b.file(
+        "bytes/empty.txt",
+        b"",
+        Some("an empty file: searched, no match"),
+    )?;
     b.file(
         "bytes/only-newlines.txt",
         b"\n\n\n\n",
@@ -358,7 +364,11 @@ fn line_ends_and_bytes(b: &mut Builder) -> io::Result<()> {
 
     let mut no_newline = b.paragraph(20, 25);
     no_newline.extend(b.keyword_line(1));
-    b.file("bytes/no-trailing-newline.txt", &no_newline, Some(NOTE_NO_NEWLINE))?;
+    b.file(
+        "bytes/no-trailing-newline.txt",
+        &no_newline,
+        Some(NOTE_NO_NEWLINE),
+    )?;
 
     let mut crlf_lines = Vec::new();
     for i in 0..24 {
@@ -405,7 +415,11 @@ fn line_ends_and_bytes(b: &mut Builder) -> io::Result<()> {
         lone_cr.extend(b.filler());
         lone_cr.push(b'\n');
     }
-    b.file("bytes/lone-cr-inside-lines.txt", &lone_cr, Some(NOTE_LONE_CR))?;
+    b.file(
+        "bytes/lone-cr-inside-lines.txt",
+        &lone_cr,
+        Some(NOTE_LONE_CR),
+    )?;
 
     let separators: [&[u8]; 8] = [
         b"\x0b",
@@ -581,7 +595,11 @@ fn binary_files(b: &mut Builder) -> io::Result<()> {
     first.extend(b.keyword_line(1));
     first.push(b'\n');
     first.extend(b.paragraph(10, 30));
-    b.file("binary/nul-at-the-first-byte.bin", &first, Some(NOTE_BINARY))?;
+    b.file(
+        "binary/nul-at-the-first-byte.bin",
+        &first,
+        Some(NOTE_BINARY),
+    )?;
 
     let mut at_8191 = text_of_length(b, BINARY_PROBE_BYTES - 1);
     at_8191.push(0);
@@ -641,7 +659,11 @@ fn binary_files(b: &mut Builder) -> io::Result<()> {
         }
         high.push(b'\n');
     }
-    b.file("binary/high-bytes-are-text.txt", &high, Some(NOTE_TEXT_HIGH))?;
+    b.file(
+        "binary/high-bytes-are-text.txt",
+        &high,
+        Some(NOTE_TEXT_HIGH),
+    )?;
 
     for i in 0..3 {
         let text = b.paragraph(30, 15);
@@ -869,19 +891,26 @@ mod tests {
 
     #[test]
     fn the_edge_cases_are_classified_by_the_rules() {
-        let corpus =
-            generate(CorpusKind::BinaryFiles, None, Seed(4), size()).expect("generated");
+        let corpus = generate(CorpusKind::BinaryFiles, None, Seed(4), size()).expect("generated");
         let e = &corpus.expected;
         assert!(e.skipped.contains_key("binary/nul-at-byte-8191.dat"));
         assert!(e.skipped.contains_key("binary/utf-16le.txt"));
-        assert!(e.matches.contains_key("binary/nul-at-byte-8192-is-text.txt"));
+        assert!(
+            e.matches
+                .contains_key("binary/nul-at-byte-8192-is-text.txt")
+        );
         assert!(e.matches.contains_key("binary/high-bytes-are-text.txt"));
         assert!(e.searched.contains("binary/empty.bin"));
 
         let corpus =
             generate(CorpusKind::LinksAndSpecialFiles, None, Seed(4), size()).expect("generated");
         let e = &corpus.expected;
-        for link in ["links/loop", "links/self", "links/dangling", "links/to-a-dir"] {
+        for link in [
+            "links/loop",
+            "links/self",
+            "links/dangling",
+            "links/to-a-dir",
+        ] {
             assert!(e.skipped.contains_key(link), "{link}");
         }
         assert!(e.errors.contains("special/fifo"));

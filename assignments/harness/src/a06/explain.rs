@@ -67,7 +67,11 @@ pub fn differences(
         if differences.len() == 1 { "" } else { "s" },
         shown.join("; ")
     );
-    Failure::wrong(wanted, got, meaning(corpus, expected, mode, found, differences))
+    Failure::wrong(
+        wanted,
+        got,
+        meaning(corpus, expected, mode, found, differences),
+    )
 }
 
 fn meaning(

@@ -61,7 +61,10 @@ impl Inputs {
                     ));
                 }
                 if !(10..=10_000).contains(&inputs.target_ms) {
-                    return Err(format!("target_ms = {} is not in 10..=10000", inputs.target_ms));
+                    return Err(format!(
+                        "target_ms = {} is not in 10..=10000",
+                        inputs.target_ms
+                    ));
                 }
             }
             _ => {}

@@ -60,13 +60,7 @@ pub fn search(root: &Path, keyword: &[u8]) -> io::Result<Expected> {
     Ok(expected)
 }
 
-fn visit(
-    dir: &Path,
-    prefix: &str,
-    entries: std::fs::ReadDir,
-    keyword: &[u8],
-    out: &mut Expected,
-) {
+fn visit(dir: &Path, prefix: &str, entries: std::fs::ReadDir, keyword: &[u8], out: &mut Expected) {
     for entry in entries {
         let Ok(entry) = entry else {
             out.errors.insert(prefix.to_owned());
@@ -292,7 +286,11 @@ impl std::fmt::Display for Difference {
                 write!(f, "files_searched = {got}, expected {expected}")
             }
             Self::Repeated { path, places } => {
-                write!(f, "{path:?}: reported more than once ({})", places.join(", "))
+                write!(
+                    f,
+                    "{path:?}: reported more than once ({})",
+                    places.join(", ")
+                )
             }
         }
     }
@@ -353,13 +351,19 @@ fn expected_status<'a>(expected: &'a Expected, path: &str) -> Status<'a> {
 fn found_statuses(found: &Found) -> BTreeMap<&str, Status<'_>> {
     let mut statuses = BTreeMap::new();
     for (path, got) in &found.matches {
-        statuses.entry(path.as_str()).or_insert(Status::Matched(got));
+        statuses
+            .entry(path.as_str())
+            .or_insert(Status::Matched(got));
     }
     for (path, reason) in &found.skipped {
-        statuses.entry(path.as_str()).or_insert(Status::Skipped(*reason));
+        statuses
+            .entry(path.as_str())
+            .or_insert(Status::Skipped(*reason));
     }
     for (path, error) in &found.errors {
-        statuses.entry(path.as_str()).or_insert(Status::Error(error));
+        statuses
+            .entry(path.as_str())
+            .or_insert(Status::Error(error));
     }
     statuses
 }
@@ -485,7 +489,9 @@ mod tests {
     fn expected() -> Expected {
         let mut expected = Expected::default();
         expected.matches.insert("a.txt".into(), vec![1, 3]);
-        expected.searched.extend(["a.txt".to_owned(), "b.txt".to_owned()]);
+        expected
+            .searched
+            .extend(["a.txt".to_owned(), "b.txt".to_owned()]);
         expected.skipped.insert("link".into(), SkipFact::Symlink);
         expected.errors.insert("fifo".into());
         expected
