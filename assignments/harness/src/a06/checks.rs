@@ -269,7 +269,7 @@ impl Reading {
     fn figures(&self) -> Vec<Figure> {
         let p = self.workers as f64;
         let s = self.speedup();
-        vec![
+        let mut figures = vec![
             Figure::count("workers", self.workers),
             Figure::count("files", self.files),
             Figure::count("MiB", (self.bytes >> 20) as usize),
@@ -282,8 +282,15 @@ impl Reading {
                 (1.0 / s - 1.0 / p) / (1.0 - 1.0 / p),
             ),
             Figure::ratio("bare-process speedup", self.attainable),
-            Figure::ratio("fraction of the attainable gain", self.fraction()),
-        ]
+        ];
+        // Meaningless (and huge) when bare processes gain next to nothing.
+        if self.attainable - 1.0 >= MIN_ATTAINABLE_GAIN {
+            figures.push(Figure::ratio(
+                "fraction of the attainable gain",
+                self.fraction(),
+            ));
+        }
+        figures
     }
 }
 
@@ -445,34 +452,33 @@ fn timed_correct_only(failure: Failure) -> Failure {
 fn too_slow(reading: Reading, min_fraction: f64, peak: Option<usize>) -> Failure {
     let workers = reading.workers;
     let needed = 1.0 + min_fraction * (reading.attainable - 1.0);
+    // The peak comes from a sampled run of the small tree; a fast run may end before the
+    // first sample, so it is only mentioned when it saw something.
     let seen = peak
+        .filter(|&peak| peak > 0)
         .map(|peak| {
             format!(
-                " During a search, at most {peak} process{} were alive (the main process, the \
-                 pool's fork server and {workers} workers would be {}).",
-                if peak == 1 { " was" } else { "es" },
+                " (In a sampled search of a small tree, at most {peak} process{} alive at \
+                 once; the main process, the pool's fork server and {workers} workers make {}.)",
+                if peak == 1 { " was" } else { "es were" },
                 workers + 2
             )
         })
         .unwrap_or_default();
-    let meaning = if peak == Some(1) {
-        format!(
-            "search_parallel ran in the main process alone: it must search the files in \
-             mp::Pool worker processes.{seen}"
-        )
-    } else if reading.speedup() < 1.1 {
+    let meaning = if reading.speedup() < 1.1 {
         format!(
             "search_parallel is no faster than search_sequential: the files must be searched \
-             by the workers at the same time. Submit every task before waiting for any result \
-             (apply(), or apply_async(..).get() right after each submit, runs them one at a \
-             time), and keep the reading and searching inside the tasks.{seen}"
+             by the pool's worker processes, at the same time. Use an mp::Pool of `workers` \
+             processes, submit every task before waiting for any result (apply(), or \
+             apply_async(..).get() right after each submit, runs them one at a time), and \
+             keep the reading and searching inside the tasks.{seen}"
         )
     } else {
         format!(
             "some parallel work, not enough: something runs one at a time. Look for work done \
              in the main process (reading files before submitting them, searching in a \
-             callback), a lock held while searching, or one task per tiny file instead of \
-             enough work per task.{seen}"
+             callback), a lock held while searching, or tasks too small for the cost of \
+             sending them.{seen}"
         )
     };
     Failure::wrong(
