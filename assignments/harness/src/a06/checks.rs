@@ -378,6 +378,7 @@ fn speedup(ctx: &CheckContext<'_>) -> Judgement {
         let mut spin_iterations = None;
         let mut too_low = None;
         let mut last = None;
+        let mut spreads = (0.0, 0.0);
         for _ in 0..READINGS {
             let (mut sequential, mut parallel_times, mut bare) =
                 (Vec::new(), Vec::new(), Vec::new());
@@ -407,7 +408,11 @@ fn speedup(ctx: &CheckContext<'_>) -> Judgement {
                 attainable: attainable::median(&bare),
             };
             last = Some(reading);
-            if reading.attainable - 1.0 < MIN_ATTAINABLE_GAIN {
+            spreads = (
+                bare.iter().copied().fold(f64::INFINITY, f64::min),
+                bare.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            );
+            if !attainable::judgeable(&bare) {
                 continue;
             }
             if reading.fraction() >= min_fraction_of_attainable {
@@ -418,12 +423,13 @@ fn speedup(ctx: &CheckContext<'_>) -> Judgement {
         if let Some(reading) = too_low {
             return Err(too_slow(reading, min_fraction_of_attainable, peak));
         }
-        let attainable = last.map_or(1.0, |r| r.attainable);
+        let (lowest, highest) = spreads;
         Err(Failure::new(Verdict::NotMeasurable {
             why: format!(
-                "bare processes showed a speedup of only {attainable:.2} with {workers} \
-                 processes on {cores} cores: the machine is too busy to tell parallel code \
-                 from sequential code"
+                "bare processes showed speedups from {lowest:.2} to {highest:.2} with \
+                 {workers} processes on {cores} cores, measured {READINGS} times: the machine \
+                 is too busy, or its load changes too much, to tell parallel code from \
+                 sequential code"
             ),
         })
         .with_figures(last.map(|r| r.figures()).unwrap_or_default()))

@@ -22,6 +22,12 @@ use std::time::{Duration, Instant};
 /// sequential code.
 pub const MIN_ATTAINABLE_GAIN: f64 = 0.25;
 
+/// Largest spread (highest minus lowest) of the bare-process speedups of one reading for the
+/// machine to count as steady. Other work starting or stopping on the machine moves the
+/// attainable speedup between samples; then the student's samples, taken between the bare
+/// ones, saw a different machine, and the reading proves nothing either way.
+pub const MAX_ATTAINABLE_SPREAD: f64 = 0.35;
+
 /// The cores this process may run on (affinity and cgroup quota included), as
 /// `multiprocessing::cpu_count()` counts them; 1 when unknown.
 pub fn available_cores() -> usize {
@@ -86,6 +92,17 @@ pub fn measure(processes: usize, iterations: u64) -> io::Result<Attainable> {
         one,
         many,
     })
+}
+
+/// Whether a reading's bare-process speedups show a machine both free enough (every one
+/// gains at least [`MIN_ATTAINABLE_GAIN`]) and steady enough ([`MAX_ATTAINABLE_SPREAD`]) to
+/// judge a speedup by.
+pub fn judgeable(speedups: &[f64]) -> bool {
+    let lowest = speedups.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = speedups.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    !speedups.is_empty()
+        && lowest - 1.0 >= MIN_ATTAINABLE_GAIN
+        && highest - lowest <= MAX_ATTAINABLE_SPREAD
 }
 
 /// The student's gain as a fraction of the machine's: `(speedup - 1) / (attainable - 1)`.
@@ -156,6 +173,14 @@ mod tests {
         assert!(fraction_of_gain(1.0, 1.95).abs() < 1e-9);
         // Beside a CPU hog both show less; parallel code still scores about 1.
         assert!(fraction_of_gain(1.3, 1.33) > 0.9);
+    }
+
+    #[test]
+    fn only_a_free_and_steady_machine_is_judged() {
+        assert!(judgeable(&[1.9, 1.95, 1.85]));
+        assert!(!judgeable(&[1.9, 1.1, 1.95]), "one sample saw a busy machine");
+        assert!(!judgeable(&[1.9, 1.4, 1.95]), "the machine changed");
+        assert!(!judgeable(&[]));
     }
 
     #[test]
