@@ -15,6 +15,7 @@ pub mod oracle;
 mod protocol;
 mod runner;
 mod scratch;
+mod speedup;
 mod text;
 
 pub use checks::CHECKS;

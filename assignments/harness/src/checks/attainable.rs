@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn only_a_free_and_steady_machine_is_judged() {
         assert!(judgeable(&[1.9, 1.95, 1.85]));
-        assert!(!judgeable(&[1.9, 1.1, 1.95]), "one sample saw a busy machine");
+        assert!(
+            !judgeable(&[1.9, 1.1, 1.95]),
+            "one sample saw a busy machine"
+        );
         assert!(!judgeable(&[1.9, 1.4, 1.95]), "the machine changed");
         assert!(!judgeable(&[]));
     }
