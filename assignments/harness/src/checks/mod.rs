@@ -4,8 +4,7 @@
 //! the seed, the sandbox options) it generates scenarios from the seed, runs the runner
 //! ([`execute`]), validates the reports against the assignment's oracle, and returns a
 //! [`Judgement`]. [`run_check`] wraps that into an [`Outcome`](crate::verdict::Outcome) with
-//! the replay command, after taking the machine lock for timing checks. [`attainable`]
-//! measures the speedup this machine can show, for speedup checks.
+//! the replay command, after taking the machine lock for timing checks.
 
 pub mod attainable;
 mod context;
