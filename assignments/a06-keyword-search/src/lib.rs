@@ -156,8 +156,8 @@ pub enum SearchError {
 
 // ------------------------------------------------------------------------------------------
 // Your part. Suggested order: validate_keyword, is_binary, matching_lines, search_file, scan,
-// search_sequential (the checks `sequential-search`, `line-ends-and-bytes`, `binary-files` and
-// `links-and-special-files` then pass for it), then search_parallel.
+// search_sequential (`sequential-search` then passes, and the other correctness checks get as
+// far as their search_parallel half), then search_parallel.
 // ------------------------------------------------------------------------------------------
 
 /// Refuses what cannot be searched for: an empty keyword ([`SearchError::EmptyKeyword`]) or
@@ -189,7 +189,8 @@ pub fn matching_lines(text: &[u8], keyword: &[u8]) -> Vec<u64> {
     // TODO: find each match with memchr::memmem::Finder::new(keyword) (find_iter, or find
     //       from a position); its line number is 1 + the count of b'\n' before it
     //       (memchr::memchr_iter(b'\n', ..).count(): count only from the previous match on,
-    //       not from the start each time). Report a line once however many matches it holds.
+    //       not from the start each time). Report a line once however many matches it holds:
+    //       after a match, go on searching from the end of its line (memchr::memchr(b'\n', ..)).
     todo!(
         "matching_lines: find the lines of {} bytes of text holding a {}-byte keyword",
         text.len(),
