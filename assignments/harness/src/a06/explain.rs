@@ -166,3 +166,75 @@ fn generic_meaning(difference: &Difference) -> &'static str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::a06::corpus::{CorpusKind, Size, generate};
+    use crate::a06::oracle::compare;
+    use crate::seed::Seed;
+
+    fn corpus(kind: CorpusKind) -> Corpus {
+        let size = Size {
+            files: 0,
+            file_bytes: 0,
+            big_file_bytes: 0,
+        };
+        generate(kind, None, Seed(21), size).expect("generated")
+    }
+
+    fn meaning_of(failure: &Failure) -> String {
+        match &failure.verdict {
+            crate::verdict::Verdict::WrongAnswer { meaning, .. } => meaning.clone(),
+            other => panic!("not a wrong answer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn results_lost_in_the_workers_are_named_as_such() {
+        let corpus = corpus(CorpusKind::PlainTree);
+        let found = Found {
+            files_searched: corpus.expected.searched.len() as u64,
+            ..Found::default()
+        };
+        let mode = Mode::Parallel { workers: 2 };
+        let differences = compare(&corpus.expected, &found);
+        let failure = super::differences(&corpus, &corpus.expected, mode, &found, &differences);
+        assert!(meaning_of(&failure).contains("no file's matches reached the main process"));
+        // The same loss in a sequential search is not blamed on the workers.
+        let failure = super::differences(
+            &corpus,
+            &corpus.expected,
+            Mode::Sequential,
+            &found,
+            &differences,
+        );
+        assert!(!meaning_of(&failure).contains("worker"));
+    }
+
+    #[test]
+    fn an_odd_file_is_explained_by_its_note() {
+        let corpus = corpus(CorpusKind::LineEndsAndBytes);
+        let mut found = Found {
+            files_searched: corpus.expected.searched.len() as u64,
+            ..Found::default()
+        };
+        found.matches = corpus
+            .expected
+            .matches
+            .iter()
+            .filter(|(path, _)| path.as_str() != "bytes/crlf-line-ends.txt")
+            .map(|(path, lines)| (path.clone(), lines.clone()))
+            .collect();
+        let differences = compare(&corpus.expected, &found);
+        assert_eq!(differences.len(), 1, "{differences:?}");
+        let failure = super::differences(
+            &corpus,
+            &corpus.expected,
+            Mode::Sequential,
+            &found,
+            &differences,
+        );
+        assert!(meaning_of(&failure).contains("CRLF line ends"));
+    }
+}
