@@ -7,9 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 use course_harness::a06::{BareSearch, ScratchDir, drop_permission_overrides, measure_machine};
-use course_harness::checks::speedup::{
-    SplitWork, iterations_for, measure_attainable_split, spin,
-};
+use course_harness::checks::speedup::{SplitWork, iterations_for, measure_attainable_split, spin};
 
 /// A share of a job: spins, or fails when told to.
 struct Shares {
@@ -125,7 +123,11 @@ fn wait_with_deadline(pid: libc::pid_t, deadline: Duration) -> libc::c_int {
         if waited == pid {
             return status;
         }
-        assert!(waited == 0, "waitpid failed: {}", std::io::Error::last_os_error());
+        assert!(
+            waited == 0,
+            "waitpid failed: {}",
+            std::io::Error::last_os_error()
+        );
         if started.elapsed() > deadline {
             // SAFETY: kills and reaps our own child, which is stuck.
             unsafe {

@@ -82,6 +82,13 @@ fn grade_fixture(fixture: &Path) {
         let id = check["id"].as_str().expect("an id");
         let got = check["verdict"].as_str().expect("a verdict");
         let explanation = check["explanation"].as_str().expect("an explanation");
+        // A speedup the machine cannot measure right now (one core, too busy) says nothing
+        // about the fixture either way: skipped, as `selfcheck` does, unless it is expected.
+        if got == "not-measurable"
+            && wanted(id).and_then(|e| e["verdict"].as_str()) != Some("not-measurable")
+        {
+            continue;
+        }
         match wanted(id) {
             None if got != "pass" => mismatches.push(format!("{id}: expected pass, got {got}")),
             None => {}

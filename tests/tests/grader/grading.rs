@@ -6,9 +6,30 @@ use crate::support::{Scratch, assignment_ids, graded, text};
 fn the_solutions_get_full_marks() {
     let scratch = Scratch::new();
     let (code, report, output) = graded(scratch.grader().args(["--all", "--solutions"]));
-    assert_eq!(code, 0, "{}", text(&output));
-    assert_eq!(report["score"]["earned"], report["score"]["possible"]);
-    assert_eq!(report["checks"]["passed"], report["checks"]["total"]);
+    // A speedup the machine cannot measure right now (one core, too busy) earns no points but
+    // is no fault of a solution; every other check must pass.
+    let mut unmeasured = (0, 0);
+    for assignment in report["assignments"].as_array().expect("assignments") {
+        for check in assignment["checks"].as_array().expect("checks") {
+            if check["verdict"] == "not-measurable" {
+                assert_eq!(check["kind"], "speedup", "{check}");
+                unmeasured.0 += 1;
+                unmeasured.1 += check["points"].as_u64().expect("points");
+            } else {
+                assert_eq!(check["passed"], true, "{check}\n{}", text(&output));
+            }
+        }
+    }
+    let full = if unmeasured.0 == 0 { 0 } else { 1 };
+    assert_eq!(code, full, "{}", text(&output));
+    assert_eq!(
+        report["score"]["earned"].as_u64().expect("earned") + unmeasured.1,
+        report["score"]["possible"].as_u64().expect("possible")
+    );
+    assert_eq!(
+        report["checks"]["passed"].as_u64().expect("passed") + unmeasured.0,
+        report["checks"]["total"].as_u64().expect("total")
+    );
     let graded_ids: Vec<&str> = report["assignments"]
         .as_array()
         .expect("assignments")
@@ -32,11 +53,14 @@ fn the_stubs_get_zero_quickly_and_leave_nothing() {
         assert_eq!(assignment["build"]["status"], "built", "{assignment}");
         for check in assignment["checks"].as_array().expect("checks") {
             assert_eq!(check["passed"], false, "{check}");
-            if assignment["id"] == "a00-process" {
-                assert_eq!(check["verdict"], "panicked", "{check}");
-                let explanation = check["explanation"].as_str().expect("text");
-                assert!(explanation.contains("not yet implemented"), "{explanation}");
+            // On one core a speedup check says so before it runs anything.
+            if check["verdict"] == "not-measurable" && check["kind"] == "speedup" {
+                continue;
             }
+            // Otherwise every stub stops at its first todo!(), whatever the check.
+            assert_eq!(check["verdict"], "panicked", "{check}");
+            let explanation = check["explanation"].as_str().expect("text");
+            assert!(explanation.contains("not yet implemented"), "{explanation}");
         }
     }
     // A todo!() panics at once: grading the stubs is a matter of seconds, not of deadlines.

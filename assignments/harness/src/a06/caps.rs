@@ -63,12 +63,6 @@ pub fn drop_permission_overrides() -> bool {
     data[0].inheritable &= !overrides;
     // SAFETY: capset reads the header and two `Data` from locals laid out as the kernel's
     // structs; it only lowers this process's own capabilities.
-    let set = unsafe {
-        libc::syscall(
-            libc::SYS_capset,
-            &mut header as *mut Header,
-            data.as_ptr(),
-        )
-    };
+    let set = unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) };
     set == 0
 }

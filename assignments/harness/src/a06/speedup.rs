@@ -96,11 +96,7 @@ fn speedup_once(ctx: &CheckContext<'_>, seed: Seed) -> Result<Vec<Figure>, Failu
 
 /// One timed search of `corpus`, which must be right: what was observed of the run (its wall
 /// time, and the CPU time of the runner and its children).
-fn timed_search(
-    ctx: &CheckContext<'_>,
-    corpus: &Corpus,
-    mode: Mode,
-) -> Result<RunRecord, Failure> {
+fn timed_search(ctx: &CheckContext<'_>, corpus: &Corpus, mode: Mode) -> Result<RunRecord, Failure> {
     let execution = run_search(ctx, corpus.root().to_owned(), &corpus.keyword, mode)?;
     judge_timed(&execution, corpus, mode)?;
     Ok(execution.record)
