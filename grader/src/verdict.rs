@@ -211,6 +211,17 @@ impl CheckVerdict {
         }
     }
 
+    /// True when the machine, not the code, decided the check: a speedup that could not be
+    /// measured here (one core, or a machine too busy to tell parallel code from sequential).
+    /// It earns nothing, but it is not a failure either: the check must be graded again on a
+    /// machine with free cores.
+    pub fn is_not_measurable(&self) -> bool {
+        match self {
+            Self::Judged(verdict) => verdict.is_not_measurable(),
+            Self::Leaked { .. } | Self::MemoryLimit { .. } | Self::NotBuilt(_) => false,
+        }
+    }
+
     /// True when the grade cannot be trusted because the grader or its setup failed.
     pub fn is_grader_fault(&self) -> bool {
         match self {

@@ -124,6 +124,11 @@ pub struct JsonScore {
     pub earned: u32,
     /// Points possible.
     pub possible: u32,
+    /// Points of checks this machine could not measure (verdict `not-measurable`): not
+    /// earned, not failed; grade them again on a machine with free cores. Added in version 1;
+    /// absent in older reports means 0.
+    #[serde(default)]
+    pub unmeasured: u32,
 }
 
 /// `checks`.
@@ -349,6 +354,7 @@ impl JsonReport {
             score: JsonScore {
                 earned: totals.earned,
                 possible: totals.possible,
+                unmeasured: totals.unmeasured,
             },
             checks: JsonCount {
                 passed: totals.passed,
@@ -560,7 +566,8 @@ mod tests {
             report.score,
             JsonScore {
                 earned: 3,
-                possible: 7
+                possible: 7,
+                unmeasured: 0,
             }
         );
         assert_eq!(

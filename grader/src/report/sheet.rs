@@ -63,6 +63,11 @@ pub struct Totals {
     pub passed: usize,
     /// Checks graded.
     pub checks: usize,
+    /// Points of the checks this machine could not measure (they earn nothing until graded
+    /// again on a machine with free cores).
+    pub unmeasured: u32,
+    /// Checks this machine could not measure.
+    pub unmeasured_checks: usize,
 }
 
 impl GradeSheet {
@@ -150,6 +155,17 @@ impl GradeSheet {
                 .filter(|r| r.verdict.is_pass())
                 .count(),
             checks: assignments.iter().map(|a| a.info.checks.len()).sum(),
+            unmeasured: self
+                .records
+                .values()
+                .filter(|r| r.verdict.is_not_measurable())
+                .map(|r| r.check.points)
+                .sum(),
+            unmeasured_checks: self
+                .records
+                .values()
+                .filter(|r| r.verdict.is_not_measurable())
+                .count(),
         }
     }
 }

@@ -94,6 +94,14 @@ pub fn render(sheet: &GradeSheet, verbose: bool) -> String {
         "\nTotal: {} / {} points; {} of {} checks passed",
         totals.earned, totals.possible, totals.passed, totals.checks
     );
+    if totals.unmeasured_checks > 0 {
+        let _ = write!(
+            out,
+            "; {} check(s) worth {} points not measurable on this machine (grade them again \
+             where cores are free)",
+            totals.unmeasured_checks, totals.unmeasured
+        );
+    }
     if let Some(times) = sheet.times() {
         let _ = write!(
             out,

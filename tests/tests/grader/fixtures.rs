@@ -1,7 +1,9 @@
 //! The harness's known-wrong fixtures (`assignments/harness/fixtures/*` with their own
 //! `src/lib.rs`), each handed to the grader as a student's submission: every check gets the
 //! verdict the fixture's `expected.toml` names (unlisted checks pass), and the explanation
-//! mentions what it says it must.
+//! mentions what it says it must. A speed check the machine could not measure
+//! (`not-measurable`) proves nothing either way and is skipped, as the harness's self-check
+//! does.
 
 use std::path::Path;
 
@@ -82,11 +84,8 @@ fn grade_fixture(fixture: &Path) {
         let id = check["id"].as_str().expect("an id");
         let got = check["verdict"].as_str().expect("a verdict");
         let explanation = check["explanation"].as_str().expect("an explanation");
-        // A speedup the machine cannot measure right now (one core, too busy) says nothing
-        // about the fixture either way: skipped, as `selfcheck` does, unless it is expected.
-        if got == "not-measurable"
-            && wanted(id).and_then(|e| e["verdict"].as_str()) != Some("not-measurable")
-        {
+        if got == "not-measurable" {
+            eprintln!("{name}: {id} not measurable on this machine, skipped: {explanation}");
             continue;
         }
         match wanted(id) {

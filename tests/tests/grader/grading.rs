@@ -6,30 +6,23 @@ use crate::support::{Scratch, assignment_ids, graded, text};
 fn the_solutions_get_full_marks() {
     let scratch = Scratch::new();
     let (code, report, output) = graded(scratch.grader().args(["--all", "--solutions"]));
-    // A speedup the machine cannot measure right now (one core, too busy) earns no points but
-    // is no fault of a solution; every other check must pass.
-    let mut unmeasured = (0, 0);
+    // 4: a speed check this (busy) machine could not measure; nothing failed.
+    assert!(matches!(code, 0 | 4), "exit {code}: {}", text(&output));
+    let score = |key: &str| report["score"][key].as_u64().expect("a number");
+    assert_eq!(
+        score("earned") + score("unmeasured"),
+        score("possible"),
+        "{}",
+        text(&output)
+    );
     for assignment in report["assignments"].as_array().expect("assignments") {
         for check in assignment["checks"].as_array().expect("checks") {
-            if check["verdict"] == "not-measurable" {
-                assert_eq!(check["kind"], "speedup", "{check}");
-                unmeasured.0 += 1;
-                unmeasured.1 += check["points"].as_u64().expect("points");
-            } else {
-                assert_eq!(check["passed"], true, "{check}\n{}", text(&output));
-            }
+            assert!(
+                matches!(check["verdict"].as_str(), Some("pass" | "not-measurable")),
+                "{check}"
+            );
         }
     }
-    let full = if unmeasured.0 == 0 { 0 } else { 1 };
-    assert_eq!(code, full, "{}", text(&output));
-    assert_eq!(
-        report["score"]["earned"].as_u64().expect("earned") + unmeasured.1,
-        report["score"]["possible"].as_u64().expect("possible")
-    );
-    assert_eq!(
-        report["checks"]["passed"].as_u64().expect("passed") + unmeasured.0,
-        report["checks"]["total"].as_u64().expect("total")
-    );
     let graded_ids: Vec<&str> = report["assignments"]
         .as_array()
         .expect("assignments")
