@@ -4,7 +4,7 @@
 //! what happens to links, FIFOs and unreadable files), and what the tests check.
 //! Then replace every `todo!()` below; each `// TODO:` marks a place where you act.
 //! Run the tests with `cargo test -p a06-keyword-search`, and the program with
-//! `cargo run -p a06-keyword-search --release -- KEYWORD DIR`.
+//! `cargo run --release -p a06-keyword-search --bin a06-keyword-search -- KEYWORD DIR`.
 //!
 //! The types are written for you: keep them as they are (the tests read them).
 
