@@ -3,8 +3,10 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use course_harness::seed::Seed;
+
+use crate::report::Target;
 
 /// Grades the course's assignments.
 ///
@@ -20,6 +22,7 @@ use course_harness::seed::Seed;
 ///   grader --all --submission ~/alice/course   a student's copy of the repository
 ///   grader a00-process --check many-workers --seed 0x2a   replay one check
 ///   grader --all --format json --out grades.json
+///   grader --all --format json --out grades.json --format markdown --out summary.md
 ///   grader --list                              what is graded, for how many points
 #[derive(Debug, Parser)]
 #[command(name = "grader", version, verbatim_doc_comment, after_long_help = AFTER_HELP)]
@@ -54,13 +57,19 @@ pub struct Cli {
     #[arg(long, env = "COURSE_SEED", value_parser = parse_seed)]
     pub seed: Option<Seed>,
 
-    /// The report's format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The report's format [default: table]. Repeat `--format F --out FILE` to write several
+    /// reports of one grading: each --out belongs to the --format before it, and one format
+    /// at most goes to stdout.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<Format>,
 
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub out: Vec<PathBuf>,
+
+    /// Every report with its destination, from --format and --out (filled by [`parse`]).
+    #[arg(skip)]
+    pub reports: Vec<Target>,
 
     /// Checks run side by side [default: the number of CPUs]. Checks that measure speed
     /// always run alone.
@@ -97,6 +106,39 @@ pub enum Format {
     Table,
     /// Versioned JSON (`format = "course-grade"`, `version = 1`; see the grader's docs).
     Json,
+    /// JUnit XML: a suite per assignment, a case per check, for CI test-report viewers.
+    Junit,
+    /// Gradescope's `results.json` (see grader/gradescope/).
+    Gradescope,
+    /// Markdown for a CI summary (`$GITHUB_STEP_SUMMARY`): scores, failures, speed figures.
+    Markdown,
+}
+
+impl Format {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Table => "table",
+            Self::Json => "json",
+            Self::Junit => "junit",
+            Self::Gradescope => "gradescope",
+            Self::Markdown => "markdown",
+        }
+    }
+}
+
+/// The command line, with [`Cli::reports`] paired from the positions of --format and --out;
+/// exits (code 2) with clap's message on a usage error.
+pub fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match crate::report::targets(&matches) {
+        Ok(reports) => cli.reports = reports,
+        Err(problem) => Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, problem)
+            .exit(),
+    }
+    cli
 }
 
 /// `--isolation`.

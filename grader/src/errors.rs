@@ -123,6 +123,9 @@ pub enum ReportError {
     /// The JSON report could not be serialised.
     #[error("could not serialise the JSON report")]
     Json(#[source] serde_json::Error),
+    /// The JUnit report could not be serialised.
+    #[error("could not serialise the JUnit report")]
+    Junit(#[source] quick_junit::SerializeError),
 }
 
 /// The chain of an error's messages, joined by ": " (how the grader prints errors).

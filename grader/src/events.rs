@@ -133,6 +133,9 @@ pub struct CheckInfo {
     pub kind: &'static str,
     /// The kind with its thresholds, in words.
     pub kind_detail: String,
+    /// True for kinds that time things (concurrency, speedup, busy-wait): the reports show
+    /// their figures in full.
+    pub measures_speed: bool,
     /// Visible or hidden.
     pub visibility: Visibility,
     /// Points for passing.
@@ -151,6 +154,7 @@ impl CheckInfo {
             title: check.title.clone(),
             kind: check.kind.name(),
             kind_detail: check.kind.describe(),
+            measures_speed: check.kind.needs_quiet_machine(),
             visibility: check.visibility,
             points: check.points,
             timeout: check.timeout,

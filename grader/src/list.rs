@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use course_harness::manifest::{Manifest, Visibility};
+use course_harness::manifest::{Manifest, Visibility, grading_table};
 use serde::Serialize;
 
 use crate::cli::Format;
@@ -60,6 +60,18 @@ pub fn write(manifest: &Manifest, format: Format, output: &Output) -> Result<(),
             text
         }
         Format::Table => table(&listed),
+        Format::Markdown => manifest
+            .in_order()
+            .into_iter()
+            .map(|a| format!("## `{}`: {}\n\n{}", a.id, a.title, grading_table(a)))
+            .collect::<Vec<String>>()
+            .join("\n"),
+        Format::Junit | Format::Gradescope => {
+            return Err(GraderError::Usage(format!(
+                "--list writes a table, json or markdown, not {}",
+                format.name()
+            )));
+        }
     };
     output.write(&text).map_err(GraderError::from)
 }
@@ -100,4 +112,35 @@ fn table(listed: &[ListedAssignment<'_>]) -> String {
     }
     let _ = writeln!(out, "{} assignments, {total} points in all", listed.len());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(format: Format) -> Result<String, GraderError> {
+        let manifest = crate::course::manifest().expect("the course's manifest");
+        let file = tempfile::NamedTempFile::new().expect("a file");
+        write(manifest, format, &Output::File(file.path().to_owned()))?;
+        Ok(std::fs::read_to_string(file.path()).expect("written"))
+    }
+
+    #[test]
+    fn the_list_in_markdown_is_each_assignments_grading_table() {
+        let markdown = listed(Format::Markdown).expect("lists");
+        assert!(markdown.starts_with("## `a00-process`: "), "{markdown}");
+        assert!(
+            markdown.contains("| Check | What it verifies |"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("hidden (grader)"), "{markdown}");
+    }
+
+    #[test]
+    fn the_list_has_no_junit_or_gradescope_form() {
+        for format in [Format::Junit, Format::Gradescope] {
+            let error = listed(format).expect_err("refused");
+            assert_eq!(error.exit_code(), crate::exit::USAGE);
+        }
+    }
 }

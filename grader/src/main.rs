@@ -9,7 +9,8 @@
 //!                      a compile error scores that assignment 0                (build)
 //!   └─ run each check: the harness's `checks::run_check`, inside a fresh PID
 //!                      namespace with limits, then leaks swept                 (grade, sandbox)
-//!   └─ events ──► reporters: progress on stderr, the table or JSON report      (events, report)
+//!   └─ events ──► reporters: progress on stderr; the table, JSON, JUnit,
+//!                      Gradescope or Markdown reports (several at once)        (events, report)
 //! ```
 //!
 //! Modules: [`cli`] (the command line), [`plan`], [`source`], [`build`], [`sandbox`],
@@ -35,17 +36,15 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use clap::Parser;
-
 use crate::build::Builder;
 use crate::cli::Cli;
 use crate::errors::GraderError;
 use crate::plan::Plan;
-use crate::report::{GradeSheet, Output, Progress, Reporter};
+use crate::report::{GradeSheet, Progress, Reporter};
 use crate::sandbox::Sandbox;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli::parse();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -57,9 +56,10 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<u8, GraderError> {
     let manifest = course::manifest()?;
-    let output = cli.out.clone().map_or(Output::Stdout, Output::File);
     if cli.list {
-        list::write(manifest, cli.format, &output)?;
+        for report in &cli.reports {
+            list::write(manifest, report.format, &report.output)?;
+        }
         return Ok(exit::ALL_PASSED);
     }
     let plan = Plan::from_cli(cli, manifest)?;
@@ -73,10 +73,15 @@ fn run(cli: &Cli) -> Result<u8, GraderError> {
     );
     let builder = Builder::new(target_dir, Duration::from_secs(cli.build_timeout))?;
     let intakes = source::take(&plan, &root, builder.target_dir())?;
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![
-        Box::new(Progress::new(cli.quiet, cli.verbose)),
-        report::for_format(cli.format, output, cli.verbose),
-    ];
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(Progress::new(cli.quiet, cli.verbose))];
+    for target in &cli.reports {
+        reporters.push(report::for_format(
+            target.format,
+            target.output.clone(),
+            cli.verbose,
+        ));
+    }
     let mut sheet = GradeSheet::default();
     let mut failed = None;
     let (sender, receiver) = mpsc::channel();

@@ -79,6 +79,7 @@ pub mod a00;
 pub mod a01;
 pub mod a02;
 pub mod a03;
+pub mod a04;
 pub mod a06;
 pub mod checks;
 mod errors;

@@ -203,6 +203,39 @@ const SYSCALL_MEANINGS: &[(i64, &str, &str)] = &[
     (libc::SYS_pause, "pause", SIGNAL),
 ];
 
+/// What `/proc/PID/schedstat` says about a process's main thread: time on a CPU, time
+/// runnable but waiting for one, and how many times it was put on a CPU. A process that waits
+/// by sleeping (in a futex, a pipe read, `nanosleep`) adds to neither time; a process that
+/// busy-waits is always runnable, so on a loaded machine the time it waits for a CPU grows
+/// as its CPU time shrinks, and their sum stays close to its lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedStat {
+    /// Time spent on a CPU.
+    pub on_cpu: Duration,
+    /// Time spent runnable, waiting in a run queue.
+    pub waiting: Duration,
+    /// Times it was given a CPU.
+    pub timeslices: u64,
+}
+
+/// Reads `/proc/PID/schedstat`; `None` if the process is gone or the kernel keeps no such
+/// statistics.
+pub fn schedstat(pid: u32) -> Option<SchedStat> {
+    parse_schedstat(&std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?)
+}
+
+/// Parses the text of a `/proc/PID/schedstat` file: three numbers, nanoseconds on a CPU,
+/// nanoseconds waiting, timeslices.
+pub fn parse_schedstat(text: &str) -> Option<SchedStat> {
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let (on_cpu, waiting, timeslices) = (fields.next()??, fields.next()??, fields.next()??);
+    Some(SchedStat {
+        on_cpu: Duration::from_nanos(on_cpu),
+        waiting: Duration::from_nanos(waiting),
+        timeslices,
+    })
+}
+
 /// Clock ticks per second, the unit of [`ProcessSnapshot::cpu_ticks`] (100 on Linux).
 pub fn clock_ticks_per_second() -> u64 {
     // SAFETY: sysconf only reads a configuration value.
@@ -229,6 +262,16 @@ mod tests {
         assert_eq!((p.ppid, p.pgid), (4241, 4240));
         assert_eq!(p.cpu_ticks, 10);
         assert_eq!(p.threads, 2);
+    }
+
+    #[test]
+    fn parses_schedstat() {
+        let stat = parse_schedstat("290143412 163295546958 985\n").expect("parses");
+        assert_eq!(stat.on_cpu, Duration::from_nanos(290_143_412));
+        assert_eq!(stat.waiting, Duration::from_nanos(163_295_546_958));
+        assert_eq!(stat.timeslices, 985);
+        assert_eq!(parse_schedstat("12 x 3"), None);
+        assert_eq!(parse_schedstat("12 3"), None);
     }
 
     #[test]

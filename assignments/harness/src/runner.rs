@@ -79,10 +79,7 @@ where
                 Ok(report) => RunnerOutcome::Returned(report),
                 Err(payload) => RunnerOutcome::Panicked {
                     message: panic_message(payload.as_ref()),
-                    location: LAST_PANIC_LOCATION
-                        .lock()
-                        .ok()
-                        .and_then(|slot| slot.clone()),
+                    location: last_panic_location(),
                 },
             }
         }
@@ -126,6 +123,16 @@ fn result_channel() -> Option<OwnedFd> {
     // SAFETY: the harness opened this fd for us and nothing else in this process owns it; it
     // is taken once, here.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Where the last panic of this process happened (`file:line:column`), as recorded by the
+/// hook [`serve`] installs; `None` before any panic, or outside a runner. Lets code that
+/// catches a panic itself (a process forked by the runner) report its location.
+pub fn last_panic_location() -> Option<String> {
+    LAST_PANIC_LOCATION
+        .lock()
+        .ok()
+        .and_then(|slot| slot.clone())
 }
 
 /// Keeps the default panic output (the student sees it in the captured stderr) and records

@@ -131,6 +131,24 @@ fn a_fraction_out_of_range_is_refused() {
 }
 
 #[test]
+fn a_busy_wait_check_needs_a_positive_wakeup_limit() {
+    let busy = format!(
+        "{}\nmax_cpu_fraction = 0.5",
+        GOOD_CHECK.replace("correctness", "busy-wait")
+    );
+    let error = parse_error(&with_check(&busy));
+    assert!(
+        error.contains("a `busy-wait` check needs `max_wakeups_per_change`"),
+        "{error}"
+    );
+    let error = parse_error(&with_check(&format!(
+        "{busy}\nmax_wakeups_per_change = 0.0"
+    )));
+    assert!(error.contains("max_wakeups_per_change"), "{error}");
+    assert!(error.contains("out of range"), "{error}");
+}
+
+#[test]
 fn an_unknown_kind_is_refused() {
     let error = parse_error(&with_check(&GOOD_CHECK.replace("correctness", "vibes")));
     assert!(error.contains("vibes"), "{error}");

@@ -194,6 +194,7 @@ pub mod sample {
             title: format!("the {id} check"),
             kind: "correctness",
             kind_detail: "correctness".to_owned(),
+            measures_speed: false,
             visibility,
             points,
             timeout: Duration::from_secs(5),
@@ -201,14 +202,21 @@ pub mod sample {
         }
     }
 
+    /// Text in the hidden check's inputs and output, which no report for students may show.
+    pub const SECRET: &str = "hidden-input-7f3a";
+
     fn outcome(check: &CheckInfo, verdict: Verdict, stdout: &str) -> Outcome {
+        let mut figures = vec![Figure::time("wall time", Duration::from_millis(120))];
+        if check.measures_speed {
+            figures.push(Figure::ratio("speedup", 1.85));
+        }
         Outcome {
             assignment: "a00-process".to_owned(),
             check: check.id.clone(),
             title: check.title.clone(),
             points: check.points,
             verdict,
-            figures: vec![Figure::time("wall time", Duration::from_millis(120))],
+            figures,
             runs: 1,
             repetitions: 1,
             seed: Seed(0x2a),
@@ -228,14 +236,18 @@ pub mod sample {
         }
     }
 
-    /// The events of a run over two assignments: a00 built, with a pass, a leak and a
-    /// wrong answer; a01 did not compile.
+    /// The events of a run over two assignments: a00 built, with a passed speedup check, a
+    /// leak, and a hidden check with `last_verdict` whose output holds [`SECRET`]; a01 did
+    /// not compile.
     pub fn events(last_verdict: Verdict) -> Vec<GradingEvent> {
-        let a00 = vec![
+        let mut a00 = vec![
             check("first", 2, Visibility::Visible),
             check("second", 1, Visibility::Visible),
             check("third", 1, Visibility::Hidden),
         ];
+        a00[0].kind = "speedup";
+        a00[0].kind_detail = "speedup: at least 0.5 × what bare processes gain".to_owned();
+        a00[0].measures_speed = true;
         let a01 = vec![check("only", 3, Visibility::Visible)];
         let info = RunInfo {
             source: Source::Submission(PathBuf::from("/home/ta/alice")),
@@ -307,7 +319,11 @@ pub mod sample {
                 "a00-process",
                 &a00[2],
                 CheckVerdict::Judged(last_verdict.clone()),
-                Some(outcome(&a00[2], last_verdict, "")),
+                Some(outcome(
+                    &a00[2],
+                    last_verdict,
+                    &format!("inputs: {SECRET}\n"),
+                )),
             ),
             record(
                 "a00-process",

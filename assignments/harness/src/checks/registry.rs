@@ -39,6 +39,7 @@ pub fn registry() -> &'static [AssignmentChecks] {
         crate::a01::CHECKS,
         crate::a02::CHECKS,
         crate::a03::CHECKS,
+        crate::a04::CHECKS,
         crate::a06::CHECKS,
     ]
 }

@@ -193,6 +193,10 @@ pub enum CheckKind {
         /// CPU time of the process tree may be at most this fraction of wall time while it
         /// should be blocked (0 < f <= 1).
         max_cpu_fraction: f64,
+        /// A waiting process may be put on a CPU at most this many times per change of the
+        /// state it waits for (> 0): one woken only by notifications stays near 1, one that
+        /// polls with a short sleep wakes many times more, however little CPU it uses.
+        max_wakeups_per_change: f64,
     },
     /// It finishes (no deadlock) on inputs built to expose one.
     Liveness,
@@ -225,9 +229,13 @@ impl CheckKind {
                 "speedup: gain over sequential at least {min_fraction_of_attainable} × what \
                  bare processes gain on this machine (medians of {samples})"
             ),
-            Self::BusyWait { max_cpu_fraction } => {
-                format!("busy-wait: CPU under {max_cpu_fraction} × wall time while waiting")
-            }
+            Self::BusyWait {
+                max_cpu_fraction,
+                max_wakeups_per_change,
+            } => format!(
+                "busy-wait: CPU under {max_cpu_fraction} × wall time while waiting, at most \
+                 {max_wakeups_per_change} wakeups per change"
+            ),
             Self::Correctness | Self::Race | Self::Cleanup | Self::Liveness => {
                 self.name().to_owned()
             }
@@ -275,6 +283,7 @@ struct RawCheck {
     min_fraction_of_attainable: Option<f64>,
     samples: Option<u32>,
     max_cpu_fraction: Option<f64>,
+    max_wakeups_per_change: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -322,7 +331,7 @@ impl TryFrom<RawCheck> for Check {
 
 /// Builds the kind from its name and parameters, refusing parameters it does not take.
 fn kind_from(raw: &RawCheck) -> Result<CheckKind, ManifestProblem> {
-    let given: [(&'static str, bool); 4] = [
+    let given: [(&'static str, bool); 5] = [
         (
             "max_fraction_of_sequential",
             raw.max_fraction_of_sequential.is_some(),
@@ -333,6 +342,10 @@ fn kind_from(raw: &RawCheck) -> Result<CheckKind, ManifestProblem> {
         ),
         ("samples", raw.samples.is_some()),
         ("max_cpu_fraction", raw.max_cpu_fraction.is_some()),
+        (
+            "max_wakeups_per_change",
+            raw.max_wakeups_per_change.is_some(),
+        ),
     ];
     let (kind, takes): (CheckKind, &[&str]) = match raw.kind {
         KindName::Correctness => (CheckKind::Correctness, &[]),
@@ -370,8 +383,13 @@ fn kind_from(raw: &RawCheck) -> Result<CheckKind, ManifestProblem> {
         KindName::BusyWait => (
             CheckKind::BusyWait {
                 max_cpu_fraction: fraction("busy-wait", "max_cpu_fraction", raw.max_cpu_fraction)?,
+                max_wakeups_per_change: positive(
+                    "busy-wait",
+                    "max_wakeups_per_change",
+                    raw.max_wakeups_per_change,
+                )?,
             },
-            &["max_cpu_fraction"],
+            &["max_cpu_fraction", "max_wakeups_per_change"],
         ),
     };
     if let Some((key, _)) = given
@@ -404,6 +422,27 @@ fn fraction(
             key,
             value: value.to_string(),
             expected: "more than 0, at most 1",
+        })
+    }
+}
+
+fn positive(
+    kind: &'static str,
+    key: &'static str,
+    value: Option<f64>,
+) -> Result<f64, ManifestProblem> {
+    let value = value.ok_or(ManifestProblem::KindParameter {
+        kind,
+        key,
+        problem: "needs",
+    })?;
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(ManifestProblem::OutOfRange {
+            key,
+            value: value.to_string(),
+            expected: "more than 0, finite",
         })
     }
 }
