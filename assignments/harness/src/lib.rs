@@ -81,6 +81,7 @@ pub mod a02;
 pub mod a03;
 pub mod a04;
 pub mod a05;
+pub mod a06;
 pub mod checks;
 mod errors;
 pub mod forks;

@@ -46,11 +46,14 @@ fn the_stubs_get_zero_quickly_and_leave_nothing() {
         assert_eq!(assignment["build"]["status"], "built", "{assignment}");
         for check in assignment["checks"].as_array().expect("checks") {
             assert_eq!(check["passed"], false, "{check}");
-            if assignment["id"] == "a00-process" {
-                assert_eq!(check["verdict"], "panicked", "{check}");
-                let explanation = check["explanation"].as_str().expect("text");
-                assert!(explanation.contains("not yet implemented"), "{explanation}");
+            // On one core a speedup check says so before it runs anything.
+            if check["verdict"] == "not-measurable" && check["kind"] == "speedup" {
+                continue;
             }
+            // Otherwise every stub stops at its first todo!(), whatever the check.
+            assert_eq!(check["verdict"], "panicked", "{check}");
+            let explanation = check["explanation"].as_str().expect("text");
+            assert!(explanation.contains("not yet implemented"), "{explanation}");
         }
     }
     // A todo!() panics at once: grading the stubs is a matter of seconds, not of deadlines.

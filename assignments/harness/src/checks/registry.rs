@@ -41,6 +41,7 @@ pub fn registry() -> &'static [AssignmentChecks] {
         crate::a03::CHECKS,
         crate::a04::CHECKS,
         crate::a05::CHECKS,
+        crate::a06::CHECKS,
     ]
 }
 

@@ -530,6 +530,100 @@ pub fn judge(
     .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
 }
 
+/// Work bare processes share that is not a loop of iterations ([`Work`]): a fixed job, made
+/// ready by the parent before it forks, of which `run(part, parts)` does share `part`
+/// (0-based) of `parts` about equal shares. a06's job is searching the corpus's page-cached
+/// files, which spends its time reading memory and in the kernel (mapping pages), not in a
+/// register loop, so a CPU loop would not scale as the student's search does.
+///
+/// It runs in a child forked from a process that may be multithreaded: it may use what the
+/// parent prepared and make plain system calls (`open`, `fstat`, `mmap`, `munmap`, `close`),
+/// but must not allocate, lock, print or panic (a panic ends the child with a failure).
+pub trait SplitWork {
+    /// Does share `part` of `parts` (`part < parts`). The value depends on the work, so it is
+    /// not optimised away; an error (a file that could not be read) fails the measurement,
+    /// which would otherwise time less work than the student's code did.
+    fn run(&self, part: usize, parts: usize) -> std::io::Result<u64>;
+}
+
+/// [`measure_attainable`] for [`SplitWork`]: all of `work` done by one child process
+/// (`run(0, 1)`), then by `processes` children started at once, each doing its share. Every
+/// child is waited for before this returns, also when a later fork fails; a child whose share
+/// failed makes the whole measurement an error.
+pub fn measure_attainable_split(
+    processes: usize,
+    work: &dyn SplitWork,
+) -> std::io::Result<Attainable> {
+    let processes = processes.max(1);
+    let one = time_split(1, work)?;
+    let many = time_split(processes, work)?;
+    Ok(Attainable {
+        processes,
+        one,
+        many,
+    })
+}
+
+/// Exit status of a bare process whose share of a [`SplitWork`] failed.
+const SPLIT_SHARE_FAILED: i32 = 1;
+
+/// Wall time of `parts` children each doing its share of `work`, from the first fork to the
+/// last exit ([`time_children`] for [`SplitWork`]).
+fn time_split(parts: usize, work: &dyn SplitWork) -> std::io::Result<Duration> {
+    let mut children = Children(Vec::with_capacity(parts));
+    let started = Instant::now();
+    for part in 0..parts {
+        // SAFETY: the child runs only `work.run` (system calls and what the parent prepared,
+        // no lock or allocator: see `SplitWork`) and `_exit`, so forking a multithreaded
+        // parent is sound. A panic is caught so the child never returns into the parent's
+        // code.
+        match unsafe { libc::fork() } {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    std::hint::black_box(work.run(part, parts)).is_ok()
+                }));
+                let status = if matches!(ran, Ok(true)) {
+                    0
+                } else {
+                    SPLIT_SHARE_FAILED
+                };
+                // SAFETY: ends the child at once, running nothing of the parent's.
+                unsafe { libc::_exit(status) }
+            }
+            pid => children.0.push(pid),
+        }
+    }
+    let all_done = children.wait_all_succeeded();
+    let took = started.elapsed();
+    if all_done {
+        Ok(took)
+    } else {
+        Err(std::io::Error::other(
+            "a bare process could not do its share of the work",
+        ))
+    }
+}
+
+impl Children {
+    /// Waits for every child, like `wait_all`; true when each exited with status 0.
+    fn wait_all_succeeded(&mut self) -> bool {
+        let mut succeeded = true;
+        for pid in self.0.drain(..) {
+            let mut status = 0;
+            // SAFETY: waits for our own child into a local; retried on EINTR.
+            while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+                if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                    status = -1;
+                    break;
+                }
+            }
+            succeeded &= libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        }
+        succeeded
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
