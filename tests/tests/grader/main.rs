@@ -5,5 +5,6 @@ mod cli;
 mod fixtures;
 mod grading;
 mod hostile;
+mod hostile_table;
 mod submissions;
 mod support;
