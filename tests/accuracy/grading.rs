@@ -16,10 +16,18 @@ pub struct Grader {
     target_dir: PathBuf,
 }
 
+/// One check's verdict in one grading.
+pub struct Judged {
+    /// Its label (`pass`, `wrong-answer`, ...).
+    pub verdict: String,
+    /// The grader's explanation.
+    pub explanation: String,
+}
+
 /// What one grading gave.
 pub enum Grading {
-    /// Each graded check's verdict label, by check id.
-    Verdicts(BTreeMap<String, String>),
+    /// Each graded check's verdict, by check id.
+    Verdicts(BTreeMap<String, Judged>),
     /// The grader did not grade (an internal error, exit code 3, or no report).
     GraderFailed(String),
 }
@@ -112,10 +120,11 @@ impl Grader {
             .flatten()
             .flat_map(|a| a["checks"].as_array().cloned().unwrap_or_default())
             .filter_map(|c| {
-                Some((
-                    c["id"].as_str()?.to_owned(),
-                    c["verdict"].as_str()?.to_owned(),
-                ))
+                let judged = Judged {
+                    verdict: c["verdict"].as_str()?.to_owned(),
+                    explanation: c["explanation"].as_str().unwrap_or_default().to_owned(),
+                };
+                Some((c["id"].as_str()?.to_owned(), judged))
             })
             .collect();
         Ok(Grading::Verdicts(verdicts))

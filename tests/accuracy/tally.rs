@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use workspace_tests::variants::Variant;
 
+use crate::grading::Judged;
+
 /// The verdict label of a pass, and of a reading the machine could not take.
 const PASS: &str = "pass";
 const NOT_MEASURABLE: &str = "not-measurable";
@@ -38,7 +40,12 @@ struct Miss {
     seed: u64,
     expected: String,
     got: String,
+    /// The first lines of the grader's explanation.
+    explanation: String,
 }
+
+/// Lines of a wrong grade's explanation shown under it.
+const EXPLANATION_LINES: usize = 4;
 
 /// Every grading's verdicts, folded.
 #[derive(Debug, Default)]
@@ -68,8 +75,9 @@ pub struct Conditions {
 
 impl Tally {
     /// Folds one grading of `variant` (its verdicts by check id).
-    pub fn add(&mut self, variant: &Variant, verdicts: &BTreeMap<String, String>, seed: u64) {
-        for (check, got) in verdicts {
+    pub fn add(&mut self, variant: &Variant, verdicts: &BTreeMap<String, Judged>, seed: u64) {
+        for (check, judged) in verdicts {
+            let got = &judged.verdict;
             let expected = variant.expected_verdict(check);
             let counts = self
                 .counts
@@ -114,6 +122,12 @@ impl Tally {
                     seed,
                     expected: expected.to_owned(),
                     got: got.clone(),
+                    explanation: judged
+                        .explanation
+                        .lines()
+                        .take(EXPLANATION_LINES)
+                        .collect::<Vec<_>>()
+                        .join("\n    "),
                 });
             }
         }
@@ -184,7 +198,7 @@ impl Tally {
                 };
                 let _ = writeln!(
                     out,
-                    "- {} {} / {}: expected {}, got {}: grader {} {source} --check {} --seed {:#x}",
+                    "- {} {} / {}: expected {}, got {}: grader {} {source} --check {} --seed {:#x}\n    {}",
                     miss.variant,
                     miss.assignment,
                     miss.check,
@@ -192,7 +206,8 @@ impl Tally {
                     miss.got,
                     miss.assignment,
                     miss.check,
-                    miss.seed
+                    miss.seed,
+                    miss.explanation
                 );
             }
         }
