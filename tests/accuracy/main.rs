@@ -57,9 +57,17 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
 
-    /// The first seed; grading `i` of every variant uses seed + i.
-    #[arg(long, default_value_t = 0x5eed_0000)]
+    /// The first seed (decimal, or hex with 0x); grading `i` of every variant uses seed + i.
+    #[arg(long, default_value = "0x5eed0000", value_parser = parse_seed)]
     seed: u64,
+}
+
+/// A seed as the grader prints them (`0x...`) or in decimal.
+fn parse_seed(text: &str) -> Result<u64, std::num::ParseIntError> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    }
 }
 
 fn main() -> ExitCode {
