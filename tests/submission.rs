@@ -225,6 +225,66 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    fn put(root: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            write_file(&root.join(path), text.as_bytes()).expect("writes");
+        }
+    }
+
+    /// A fixture reusing a multi-module solution crate: the solution becomes a module tree
+    /// of the submission, binaries and the harness stay out, workspace crates of both are
+    /// asked for.
+    #[test]
+    fn a_solution_dependency_becomes_a_module_tree() {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let root = dir.path();
+        put(
+            root,
+            &[
+                (
+                    "harness/Cargo.toml",
+                    "[package]\nname = \"course-harness\"\n",
+                ),
+                (
+                    "solution/Cargo.toml",
+                    "[package]\nname = \"x-solution\"\n[dependencies]\nmemchr.workspace = true\n\
+                     course-harness = { path = \"../harness\" }\n",
+                ),
+                (
+                    "solution/src/lib.rs",
+                    "mod walk;\npub use crate::walk::scan;\n",
+                ),
+                ("solution/src/walk.rs", "pub fn scan() {}\n"),
+                ("solution/src/main.rs", "fn main() {}\n"),
+                ("solution/src/bin/x-runner.rs", "fn main() {}\n"),
+                (
+                    "fixture/Cargo.toml",
+                    "[package]\nname = \"fixture-x\"\n[dependencies]\nserde.workspace = true\n\
+                     x-solution = { path = \"../solution\" }\n\
+                     course-harness = { path = \"../harness\" }\n",
+                ),
+                ("fixture/src/lib.rs", "pub use x_solution::scan;\n"),
+                ("fixture/src/bin/fixture-x-runner.rs", "fn main() {}\n"),
+            ],
+        );
+        let out = write(&root.join("fixture"), "a09-x", &root.join("out")).expect("written");
+        let package = out.join("assignments/a09-x");
+        let read = |p: &str| std::fs::read_to_string(package.join(p)).expect(p);
+        assert!(read("src/lib.rs").contains("mod x_solution;"));
+        assert_eq!(
+            read("src/x_solution/mod.rs"),
+            "mod walk;\npub use crate::x_solution::walk::scan;\n"
+        );
+        assert_eq!(read("src/x_solution/walk.rs"), "pub fn scan() {}\n");
+        assert!(!package.join("src/x_solution/main.rs").exists());
+        assert!(!package.join("src/x_solution/bin").exists());
+        assert!(!package.join("src/bin").exists());
+        assert_eq!(
+            read("Cargo.toml"),
+            "[dependencies]\nmemchr.workspace = true\nserde.workspace = true\n"
+        );
+    }
+
     #[test]
     fn crate_paths_become_module_paths_and_nothing_else_changes() {
         let text = "use crate::types::X;\nfn f() -> crate::file::Y { $crate::z(); subcrate::w() }";
