@@ -73,7 +73,7 @@ fn run(cli: &Cli) -> Result<u8, GraderError> {
     let plan = Plan::from_cli(cli, manifest)?;
     let class = class::students(&cli.class)?;
     // First, while the grader is still single-threaded (a user namespace needs that).
-    let sandbox = Sandbox::set_up(cli.isolation)?;
+    let mut sandbox = Sandbox::set_up(cli.isolation)?;
     let root = course::root();
     let target_dir = absolute(
         cli.target_dir
@@ -94,6 +94,12 @@ fn run(cli: &Cli) -> Result<u8, GraderError> {
         return class::run(&run, &students);
     }
     let builder = Builder::new(target_dir, Duration::from_secs(cli.build_timeout))?;
+    // A check sees neither the course (its solutions) nor what the grader built, except the
+    // runners of this run.
+    sandbox.protect(
+        vec![root.clone(), builder.target_dir().to_owned()],
+        builder.runners_dir().to_owned(),
+    );
     let intakes = source::take(&plan, &root, builder.target_dir())?;
     let mut reporters: Vec<Box<dyn Reporter>> =
         vec![Box::new(Progress::new(cli.quiet, cli.verbose))];

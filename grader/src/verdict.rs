@@ -126,12 +126,15 @@ pub struct Leaks {
     /// Shared-memory segments (`/dev/shm` names) the check created and did not remove; the
     /// grader removed them.
     pub shm_segments: Vec<String>,
+    /// System V shared-memory segments the check created and did not remove (described);
+    /// the grader removed them.
+    pub sysv_segments: Vec<String>,
 }
 
 impl Leaks {
     /// True when nothing was left.
     pub fn is_empty(&self) -> bool {
-        self.processes.is_empty() && self.shm_segments.is_empty()
+        self.processes.is_empty() && self.shm_segments.is_empty() && self.sysv_segments.is_empty()
     }
 }
 
@@ -156,6 +159,13 @@ impl fmt::Display for Leaks {
                 "{} shared-memory segment(s) never unlinked: {}",
                 self.shm_segments.len(),
                 self.shm_segments.join(", ")
+            ));
+        }
+        if !self.sysv_segments.is_empty() {
+            parts.push(format!(
+                "{} System V segment(s) never removed (shmctl IPC_RMID): {}",
+                self.sysv_segments.len(),
+                self.sysv_segments.join(", ")
             ));
         }
         f.write_str(&parts.join("; "))
@@ -292,6 +302,7 @@ mod tests {
         let leaks = Leaks {
             processes: Vec::new(),
             shm_segments: vec!["mp-42".to_owned()],
+            sysv_segments: Vec::new(),
         };
         let verdict = CheckVerdict::Leaked {
             judged: Verdict::Pass,

@@ -73,6 +73,11 @@ impl Builder {
         &self.target_dir
     }
 
+    /// The directory of this run's private runner copies.
+    pub fn runners_dir(&self) -> &Path {
+        self.runners.path()
+    }
+
     /// The command line of a build, for `-v`.
     pub fn command_line(&self, target: &BuildTarget) -> String {
         let args: Vec<String> = self

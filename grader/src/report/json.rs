@@ -265,6 +265,8 @@ pub struct JsonLeaks {
     pub processes: Vec<JsonProcess>,
     /// `/dev/shm` segments left (removed by the grader).
     pub shm_segments: Vec<String>,
+    /// System V shared-memory segments left, described (removed by the grader).
+    pub sysv_segments: Vec<String>,
 }
 
 /// A process left behind.
@@ -477,6 +479,7 @@ fn check(record: &CheckRecord, source: &Source) -> JsonCheck {
                     })
                     .collect(),
                 shm_segments: leaks.shm_segments.clone(),
+                sysv_segments: leaks.sysv_segments.clone(),
             }),
             CheckVerdict::Judged(_)
             | CheckVerdict::MemoryLimit { .. }

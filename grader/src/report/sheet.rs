@@ -339,6 +339,7 @@ pub mod sample {
                     leaks: Leaks {
                         processes: vec![daemon],
                         shm_segments: vec!["mp-1".to_owned()],
+                        sysv_segments: Vec::new(),
                     },
                 },
                 Some(outcome(&a00[1], Verdict::Pass, "score: 100\n")),

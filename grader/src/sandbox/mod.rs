@@ -10,15 +10,21 @@
 //!   process groups only, one check at a time, said in the report;
 //! - **the grader as child subreaper**, so orphans come back to it rather than to init, and
 //!   are killed and reaped after each check ([`sweep`], without a PID namespace);
+//! - **an IPC namespace per check** with the PID namespace: System V segments it leaves are
+//!   listed and freed ([`sysv`]);
+//! - **a filesystem of its own** with the PID namespace ([`mounts`]): read-only, the course
+//!   repository and the grader's target directory hidden, a small private tmpfs as working
+//!   directory, `HOME` and `TMPDIR`. Without one, a private scratch directory on the disk;
 //! - **resource limits** ([`limits`]): CPU (hard above soft), file size, open files, no
-//!   core dumps, a generous address-space ceiling;
-//! - **a private scratch directory** as working directory, `HOME` and `TMPDIR`;
-//! - **leak checks** after every check: processes still alive and `/dev/shm` segments left
-//!   are reported as [`Leaks`] and removed.
+//!   core dumps, a generous address-space ceiling, a cap on a check's processes and threads;
+//! - **leak checks** after every check: processes still alive, `/dev/shm` and System V
+//!   segments left are reported as [`Leaks`] and removed.
 
 mod limits;
+mod mounts;
 mod pidns;
 mod sweep;
+mod sysv;
 mod userns;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +35,9 @@ use course_harness::run::{ALLOWED_ENV, PreExec, SandboxOptions};
 use crate::cli::IsolationChoice;
 use crate::errors::SandboxError;
 use crate::verdict::Leaks;
+
+use limits::TaskCap;
+use mounts::MountPlan;
 
 pub use limits::{OUTPUT_CAP, address_space_bytes};
 pub use sweep::reap_adopted_from;
@@ -71,7 +80,11 @@ impl SandboxFeatures {
     pub fn describe(&self) -> String {
         let isolation = match &self.isolation {
             Isolation::PidNamespace => format!(
-                "each check in its own PID and mount namespace (private /proc and /dev/shm){}",
+                "each check in its own PID, IPC and mount namespace (private /proc and \
+                 /dev/shm; everything read-only, the course repository and the grader's \
+                 target directory hidden; a private {} MiB home of at most {} files){}",
+                limits::HOME_BYTES >> 20,
+                limits::HOME_INODES,
                 if self.user_namespace {
                     ", inside a user namespace of the grader's"
                 } else {
@@ -96,6 +109,10 @@ impl SandboxFeatures {
 pub struct Sandbox {
     features: SandboxFeatures,
     scratch_root: PathBuf,
+    /// Directories a check must not see (with a mount namespace).
+    hidden: Vec<PathBuf>,
+    /// The directory of this run's runners, shown read-only even inside a hidden one.
+    runners: Option<PathBuf>,
 }
 
 impl Sandbox {
@@ -106,7 +123,10 @@ impl Sandbox {
     pub fn set_up(choice: IsolationChoice) -> Result<Sandbox, SandboxError> {
         // SAFETY: prctl with integer arguments only changes this process's attributes.
         let subreaper = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } == 0;
+        // Before a user namespace makes this process root in it.
+        let real_root = nix::unistd::geteuid().is_root();
         let mut user_namespace = false;
+        let mut tasks = TaskCap::UserRlimit;
         let isolation = match choice {
             IsolationChoice::ProcessGroup => Isolation::ProcessGroup {
                 why: "--isolation process-group".to_owned(),
@@ -120,7 +140,12 @@ impl Sandbox {
                     }
                 }
                 match (pidns::probe(), userns_problem) {
-                    (Ok(()), _) => Isolation::PidNamespace,
+                    (Ok(capped), _) => {
+                        if capped {
+                            tasks = TaskCap::Namespace;
+                        }
+                        Isolation::PidNamespace
+                    }
                     (Err(e), problem) => {
                         let mut why = crate::errors::chain(&e);
                         if let Some(problem) = problem {
@@ -139,10 +164,21 @@ impl Sandbox {
                 isolation,
                 user_namespace,
                 subreaper,
-                limits: limits::describe(),
+                limits: limits::describe(tasks, real_root),
             },
             scratch_root: std::env::temp_dir(),
+            hidden: Vec::new(),
+            runners: None,
         })
+    }
+
+    /// Hides `hidden` (the course repository, the grader's target directory) from every
+    /// check, except `runners`, the directory of this run's runner copies, which stays
+    /// readable. Only with a mount namespace; without one a check sees the whole machine.
+    pub fn protect(&mut self, hidden: Vec<PathBuf>, runners: PathBuf) {
+        let canonical = |p: PathBuf| p.canonicalize().unwrap_or(p);
+        self.hidden = hidden.into_iter().map(canonical).collect();
+        self.runners = Some(canonical(runners));
     }
 
     /// What the sandbox does here.
@@ -191,30 +227,52 @@ impl Sandbox {
                 operation: "create the check's scratch directory",
                 source,
             })?;
-        let mut options = base_options(timeout, workdir.path());
         match self.features.isolation {
             Isolation::PidNamespace => {
-                let keeper = pidns::Keeper::start()?;
-                options.pre_exec.push(keeper.join_step(workdir.path())?);
+                pidns::unshare_ipc()?;
+                let scratch = workdir
+                    .path()
+                    .canonicalize()
+                    .map_err(|source| SandboxError::Os {
+                        operation: "find the check's scratch directory",
+                        source,
+                    })?;
+                let home = scratch.join("home");
+                std::fs::create_dir(&home).map_err(|source| SandboxError::Os {
+                    operation: "create the check's home",
+                    source,
+                })?;
+                let shown: Vec<PathBuf> = self.runners.iter().cloned().chain([scratch]).collect();
+                let keeper = pidns::Keeper::start(&MountPlan::new(&self.hidden, &shown, &home)?)?;
+                let nproc =
+                    (!keeper.pids_capped()).then(|| limits::nproc_limit(sweep::tasks_of_user()));
+                let mut options = base_options(timeout, workdir.path(), &home, nproc);
+                options.pre_exec.push(keeper.join_step(&home)?);
                 let result = work(options);
                 let leaks = Leaks {
                     processes: keeper.leftovers(),
                     shm_segments: keeper.shm_segments(),
+                    sysv_segments: sysv::remove_all(),
                 };
                 keeper.stop()?;
                 Ok((result, leaks))
             }
             Isolation::ProcessGroup { .. } => {
                 let shm_before = sweep::shm_names();
+                let sysv_before = sysv::ids();
+                let nproc = Some(limits::nproc_limit(sweep::tasks_of_user()));
+                let mut options = base_options(timeout, workdir.path(), workdir.path(), nproc);
                 options.pre_exec.push(die_with_grader());
                 let result = work(options);
                 let processes = sweep::kill_descendants()?;
                 let shm_segments = sweep::remove_new_shm(&shm_before);
+                let sysv_segments = sysv::remove_new(&sysv_before);
                 Ok((
                     result,
                     Leaks {
                         processes,
                         shm_segments,
+                        sysv_segments,
                     },
                 ))
             }
@@ -222,9 +280,16 @@ impl Sandbox {
     }
 }
 
-/// The harness's options for one check of the grader.
-fn base_options(timeout: Duration, workdir: &Path) -> SandboxOptions {
-    let dir = workdir.to_string_lossy().into_owned();
+/// The harness's options for one check of the grader: `workdir` is where the harness may
+/// put the check's inputs (and the runner's starting directory before any join step),
+/// `home` the runner's `HOME` and `TMPDIR`.
+fn base_options(
+    timeout: Duration,
+    workdir: &Path,
+    home: &Path,
+    nproc: Option<u64>,
+) -> SandboxOptions {
+    let dir = home.to_string_lossy().into_owned();
     SandboxOptions {
         timeout,
         output_cap: OUTPUT_CAP,
@@ -240,7 +305,7 @@ fn base_options(timeout: Duration, workdir: &Path) -> SandboxOptions {
             ("TMPDIR".to_owned(), dir),
         ],
         working_dir: Some(workdir.to_owned()),
-        limits: limits::for_check(timeout),
+        limits: limits::for_check(timeout, nproc),
         ..SandboxOptions::default()
     }
 }

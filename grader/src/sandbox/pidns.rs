@@ -2,12 +2,21 @@
 //!
 //! ```text
 //! grader thread ── unshare(CLONE_NEWPID) ── fork ──► keeper: pid 1 of the new namespace
-//!      │                                              own mount namespace: /proc of the new
-//!      │                                              namespace, a private tmpfs /dev/shm;
+//!      │                                              own mount namespace (see [`mounts`]):
+//!      │                                              read-only, the course hidden, /proc of
+//!      │                                              the namespace, a private /dev/shm and
+//!      │                                              home; caps the namespace's pids;
 //!      │                                              adopts and reaps orphans; pauses
 //!      └── harness spawns the runner ──► pid 2: joins the keeper's mount namespace (setns)
 //!                                        before exec; everything it starts is pid 3, 4, ...
 //! ```
+//!
+//! The namespace's `pid_max` (per PID namespace since Linux 6.14) is set to
+//! [`limits::TASKS_PER_CHECK`] + 1, so the check's processes and threads together can never
+//! number more: a fork bomb gets `EAGAIN` instead of the machine's pids. Older kernels refuse
+//! the write; the keeper then says so and the sandbox falls back to `RLIMIT_NPROC`.
+//!
+//! [`mounts`]: super::mounts
 //!
 //! The runner is not the namespace's init on purpose: when an init exits the kernel kills
 //! the whole namespace, and processes a submission left behind would vanish unseen. With the
@@ -36,6 +45,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid};
 
 use crate::errors::SandboxError;
+use crate::sandbox::limits;
+use crate::sandbox::mounts::{self, MountPlan, MountStep};
 
 /// Options of the namespace's private `/dev/shm`.
 const SHM_OPTIONS: &std::ffi::CStr = c"mode=1777,size=1g,nr_inodes=16384";
@@ -51,15 +62,26 @@ const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait for a killed namespace to be gone.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The steps of the keeper's setup, numbered as it reports a failure (0 is success).
+/// The keeper's own steps, numbered as it reports a failure (0 is success); the mount
+/// steps ([`MountStep::ALL`]) follow from [`FIRST_MOUNT_STEP`].
 const STEPS: &[&str] = &[
     "report that it is ready",
     "create a mount namespace",
     "make its mounts private",
-    "mount /proc for the namespace",
-    "mount a private /dev/shm",
     "ignore SIGCHLD (so orphans are reaped)",
 ];
+
+/// The number of the first mount step in the keeper's report.
+const FIRST_MOUNT_STEP: u32 = 10;
+
+/// The step a report's number names.
+fn step_name(step: u32) -> &'static str {
+    step.checked_sub(FIRST_MOUNT_STEP)
+        .and_then(|i| MountStep::ALL.get(i as usize))
+        .map(|step| step.describe())
+        .or_else(|| STEPS.get(step as usize).copied())
+        .unwrap_or(STEPS[0])
+}
 
 /// The init process of one check's PID namespace.
 #[derive(Debug)]
@@ -67,15 +89,24 @@ pub struct Keeper {
     pid: Pid,
     /// The keeper's mount namespace, which every runner of the check joins.
     mount_ns: OwnedFd,
+    /// The namespace's `pid_max` caps its tasks at [`limits::TASKS_PER_CHECK`].
+    pids_capped: bool,
     stopped: bool,
 }
 
 impl Keeper {
-    /// Gives the calling thread's future children a new PID namespace and starts its init.
+    /// Gives the calling thread's future children a new PID namespace and starts its init,
+    /// which sets the namespace's filesystem up as `plan` says.
     ///
     /// Call it on a fresh thread: a thread can do this once, and every process the thread
     /// starts afterwards is in the namespace.
-    pub fn start() -> Result<Keeper, SandboxError> {
+    pub fn start(plan: &MountPlan) -> Result<Keeper, SandboxError> {
+        let pid_max = CString::new((limits::TASKS_PER_CHECK + 1).to_string()).map_err(|e| {
+            SandboxError::Os {
+                operation: "format the namespace's pid_max",
+                source: std::io::Error::other(e),
+            }
+        })?;
         nix::sched::unshare(CloneFlags::CLONE_NEWPID).map_err(|errno| SandboxError::Os {
             operation: "unshare the PID namespace",
             source: errno.into(),
@@ -92,7 +123,7 @@ impl Keeper {
             source: errno.into(),
         })?;
         let pid = match forked {
-            ForkResult::Child => keeper_main(ready_write.as_raw_fd()),
+            ForkResult::Child => keeper_main(ready_write.as_raw_fd(), plan, &pid_max),
             ForkResult::Parent { child } => child,
         };
         drop(ready_write);
@@ -100,13 +131,17 @@ impl Keeper {
             pid,
             // Replaced below; a placeholder keeps Drop able to kill the keeper on failure.
             mount_ns: ready_read,
+            pids_capped: false,
             stopped: false,
         };
-        if let Err((step, errno)) = read_report(keeper.mount_ns.as_raw_fd()) {
-            return Err(SandboxError::Keeper {
-                step: STEPS.get(step as usize).copied().unwrap_or(STEPS[0]),
-                source: std::io::Error::from_raw_os_error(errno),
-            });
+        match read_report(keeper.mount_ns.as_raw_fd()) {
+            Ok(capped) => keeper.pids_capped = capped,
+            Err((step, errno)) => {
+                return Err(SandboxError::Keeper {
+                    step: step_name(step),
+                    source: std::io::Error::from_raw_os_error(errno),
+                });
+            }
         }
         let path = format!("/proc/{pid}/ns/mnt");
         let opened: OwnedFd = std::fs::File::open(&path)
@@ -132,10 +167,15 @@ impl Keeper {
         Ok(keeper)
     }
 
+    /// True when the namespace's `pid_max` caps the check's tasks.
+    pub fn pids_capped(&self) -> bool {
+        self.pids_capped
+    }
+
     /// The step that puts a runner into this namespace's world: it joins the keeper's mount
-    /// namespace (so its `/proc` and `/dev/shm` are the namespace's), enters `workdir`, and
-    /// dies if the grader's thread does. The runner is in the PID namespace already (it is
-    /// forked by the same thread).
+    /// namespace (so its filesystem, `/proc` and `/dev/shm` are the namespace's), enters
+    /// `workdir` (the private home), and dies if the grader's thread does. The runner is in
+    /// the PID namespace already (it is forked by the same thread).
     pub fn join_step(&self, workdir: &Path) -> Result<PreExec, SandboxError> {
         let mount_ns = self.mount_ns.as_raw_fd();
         let dir = CString::new(workdir.as_os_str().as_bytes()).map_err(|e| SandboxError::Os {
@@ -225,9 +265,9 @@ impl Drop for Keeper {
     }
 }
 
-/// Reads the keeper's 8-byte report: `Ok` when it is ready, else the failed step and errno
-/// (step 0 when it said nothing in time).
-fn read_report(fd: RawFd) -> Result<(), (u32, i32)> {
+/// Reads the keeper's 8-byte report: `Ok` when it is ready (with whether it capped the
+/// namespace's pids), else the failed step and errno (step 0 when it said nothing in time).
+fn read_report(fd: RawFd) -> Result<bool, (u32, i32)> {
     let mut poll = libc::pollfd {
         fd,
         events: libc::POLLIN,
@@ -246,21 +286,23 @@ fn read_report(fd: RawFd) -> Result<(), (u32, i32)> {
         return Err((0, libc::EPIPE));
     }
     let step = u32::from_le_bytes([report[0], report[1], report[2], report[3]]);
-    let errno = i32::from_le_bytes([report[4], report[5], report[6], report[7]]);
+    let value = i32::from_le_bytes([report[4], report[5], report[6], report[7]]);
     if step == 0 {
-        Ok(())
+        Ok(value == 1)
     } else {
-        Err((step, errno))
+        Err((step, value))
     }
 }
 
-/// The keeper: sets up the namespace's mounts, reports, then waits as init until killed.
+/// The keeper: sets up the namespace's mounts and pid cap, reports, then waits as init
+/// until killed.
 ///
 /// Runs in the child of a fork of the multithreaded grader: system calls only, no
 /// allocation, no locks.
-fn keeper_main(ready: RawFd) -> ! {
-    // SAFETY: every call below is a system call on constants, C-string literals and this
-    // process's own fds; none allocates or locks. Nothing returns from this function.
+fn keeper_main(ready: RawFd, plan: &MountPlan, pid_max: &std::ffi::CStr) -> ! {
+    // SAFETY: every call below is a system call on constants, C-string literals, strings
+    // prepared before the fork and this process's own fds; none allocates or locks. Nothing
+    // returns from this function.
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         libc::prctl(libc::PR_SET_NAME, c"grader-pidns".as_ptr());
@@ -281,36 +323,41 @@ fn keeper_main(ready: RawFd) -> ! {
         {
             fail(ready, 2);
         }
-        if libc::mount(
-            c"proc".as_ptr(),
-            c"/proc".as_ptr(),
-            c"proc".as_ptr(),
-            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            std::ptr::null(),
-        ) != 0
-        {
-            fail(ready, 3);
-        }
-        if libc::mount(
-            c"tmpfs".as_ptr(),
-            c"/dev/shm".as_ptr(),
-            c"tmpfs".as_ptr(),
-            libc::MS_NOSUID | libc::MS_NODEV,
-            SHM_OPTIONS.as_ptr().cast(),
-        ) != 0
-        {
-            fail(ready, 4);
+        if let Err((step, errno)) = mounts::apply(plan, SHM_OPTIONS) {
+            let number = MountStep::ALL.iter().position(|s| *s == step).unwrap_or(0);
+            report(ready, FIRST_MOUNT_STEP + number as u32, errno);
+            libc::_exit(1);
         }
         let mut ignore: libc::sigaction = std::mem::zeroed();
         ignore.sa_sigaction = libc::SIG_IGN;
         if libc::sigaction(libc::SIGCHLD, &ignore, std::ptr::null_mut()) != 0 {
-            fail(ready, 5);
+            fail(ready, 3);
         }
-        report(ready, 0, 0);
+        report(ready, 0, i32::from(cap_pids(pid_max)));
         close_everything();
         loop {
             libc::pause();
         }
+    }
+}
+
+/// Writes the namespace's `pid_max` (the keeper's `/proc` is the namespace's); false where
+/// the kernel has one `pid_max` for the whole machine and refuses.
+fn cap_pids(pid_max: &std::ffi::CStr) -> bool {
+    // SAFETY: open, write and close on a C-string literal, a prepared string and the fd just
+    // opened.
+    unsafe {
+        let fd = libc::open(
+            c"/proc/sys/kernel/pid_max".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC,
+        );
+        if fd < 0 {
+            return false;
+        }
+        let bytes = pid_max.to_bytes();
+        let written = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        libc::close(fd);
+        written == bytes.len() as isize
     }
 }
 
@@ -347,14 +394,30 @@ fn close_everything() {
 
 /// Whether this machine can run checks in PID namespaces: starts a keeper on a fresh
 /// thread, runs a process in it that checks its pid and its `/proc`, and takes it down.
-pub fn probe() -> Result<(), SandboxError> {
+/// `Ok(true)` when the kernel also caps the namespace's pids.
+pub fn probe() -> Result<bool, SandboxError> {
     std::thread::spawn(probe_here)
         .join()
         .unwrap_or_else(|_| Err(SandboxError::Panicked("the namespace probe".to_owned())))
 }
 
-fn probe_here() -> Result<(), SandboxError> {
-    let keeper = Keeper::start()?;
+fn probe_here() -> Result<bool, SandboxError> {
+    unshare_ipc()?;
+    let scratch = tempfile::Builder::new()
+        .prefix("grader-probe-")
+        .tempdir()
+        .map_err(|source| SandboxError::Os {
+            operation: "create the probe's scratch directory",
+            source,
+        })?;
+    let home = scratch.path().join("home");
+    std::fs::create_dir(&home).map_err(|source| SandboxError::Os {
+        operation: "create the probe's home",
+        source,
+    })?;
+    let plan = MountPlan::new(&[], &[], &home)?;
+    let keeper = Keeper::start(&plan)?;
+    let capped = keeper.pids_capped();
     let mount_ns = keeper.mount_ns.as_raw_fd();
     // SAFETY: the child makes system calls only and ends with _exit.
     let forked = unsafe { nix::unistd::fork() }.map_err(|errno| SandboxError::Os {
@@ -382,7 +445,7 @@ fn probe_here() -> Result<(), SandboxError> {
     let status = waitpid(child, None);
     keeper.stop()?;
     match status {
-        Ok(WaitStatus::Exited(_, 0)) => Ok(()),
+        Ok(WaitStatus::Exited(_, 0)) => Ok(capped),
         other => Err(SandboxError::Os {
             operation: "run a process in the namespace's world",
             source: std::io::Error::other(format!("the probe ended with {other:?}")),
@@ -390,9 +453,38 @@ fn probe_here() -> Result<(), SandboxError> {
     }
 }
 
+/// Gives the calling thread an IPC namespace of its own: System V segments, semaphores and
+/// message queues its future children create are theirs, listed after the check
+/// ([`super::sysv`]) and freed with the namespace. Call it on the check's fresh thread.
+pub fn unshare_ipc() -> Result<(), SandboxError> {
+    nix::sched::unshare(CloneFlags::CLONE_NEWIPC).map_err(|errno| SandboxError::Os {
+        operation: "unshare the IPC namespace",
+        source: errno.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStringExt;
+    use std::path::PathBuf;
+
     use super::*;
+
+    /// A scratch directory with a `home` in it, and a plan hiding nothing.
+    fn scratch() -> (tempfile::TempDir, MountPlan) {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let home = dir.path().join("home");
+        std::fs::create_dir(&home).expect("a home");
+        let plan = MountPlan::new(&[], &[], &home).expect("a plan");
+        (dir, plan)
+    }
+
+    /// Runs `test` on a fresh thread (a thread unshares its PID namespace once).
+    fn on_fresh_thread(test: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(test)
+            .join()
+            .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));
+    }
 
     /// On a machine that allows PID namespaces: an orphan that left its session stays
     /// visible in the namespace until the keeper is stopped, and stopping takes it down.
@@ -404,8 +496,9 @@ mod tests {
             eprintln!("skipped: no PID namespace here ({why})");
             return;
         }
-        std::thread::spawn(|| {
-            let keeper = Keeper::start().expect("a namespace");
+        on_fresh_thread(|| {
+            let (_dir, plan) = scratch();
+            let keeper = Keeper::start(&plan).expect("a namespace");
             // SAFETY: the children only fork, setsid, pause and _exit.
             let child = match unsafe { nix::unistd::fork() }.expect("forks") {
                 // SAFETY: system calls only, in the child of the fork above.
@@ -437,9 +530,7 @@ mod tests {
             let keeper_pid = keeper.pid;
             keeper.stop().expect("the namespace goes down");
             assert!(!Path::new(&format!("/proc/{keeper_pid}")).exists());
-        })
-        .join()
-        .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));
+        });
     }
 
     /// Regression: the runner's result channel is installed at fd 3 before the join step
@@ -450,13 +541,12 @@ mod tests {
         if probe().is_err() {
             return;
         }
-        std::thread::spawn(|| {
-            let keeper = Keeper::start().expect("a namespace");
+        on_fresh_thread(|| {
+            let (_dir, plan) = scratch();
+            let keeper = Keeper::start(&plan).expect("a namespace");
             assert!(keeper.mount_ns.as_raw_fd() >= FIRST_FREE_FD);
             keeper.stop().expect("stops");
-        })
-        .join()
-        .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));
+        });
     }
 
     #[test]
@@ -464,13 +554,146 @@ mod tests {
         if probe().is_err() {
             return;
         }
-        std::thread::spawn(|| {
-            let keeper = Keeper::start().expect("a namespace");
+        on_fresh_thread(|| {
+            let (_dir, plan) = scratch();
+            let keeper = Keeper::start(&plan).expect("a namespace");
             assert!(keeper.leftovers().is_empty());
             assert!(keeper.shm_segments().is_empty());
             keeper.stop().expect("stops");
-        })
-        .join()
-        .unwrap_or_else(|p| panic!("{}", course_harness::runner::panic_message(p.as_ref())));
+        });
+    }
+
+    /// What a process that joined the namespace's mounts can do: bit `i` of its exit code is
+    /// set when probe `i` went the wrong way.
+    fn probe_files(mount_ns: RawFd, probes: &[(CString, libc::c_int, bool)]) -> i32 {
+        // SAFETY: the child makes system calls on strings prepared before the fork and exits.
+        match unsafe { nix::unistd::fork() }.expect("forks") {
+            // SAFETY: system calls only, in the child of the fork above.
+            ForkResult::Child => unsafe {
+                if libc::setns(mount_ns, libc::CLONE_NEWNS) != 0 {
+                    libc::_exit(255);
+                }
+                let mut wrong = 0;
+                for (bit, (path, flags, should_open)) in probes.iter().enumerate() {
+                    let fd = libc::open(path.as_ptr(), *flags | libc::O_CLOEXEC, 0o600);
+                    if (fd >= 0) != *should_open {
+                        wrong |= 1 << bit;
+                    }
+                    if fd >= 0 {
+                        libc::close(fd);
+                    }
+                }
+                libc::_exit(wrong)
+            },
+            ForkResult::Parent { child } => match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => code,
+                other => panic!("the probe ended with {other:?}"),
+            },
+        }
+    }
+
+    #[test]
+    fn the_namespace_hides_the_course_is_read_only_and_writable_only_in_its_home() {
+        if probe().is_err() {
+            return;
+        }
+        on_fresh_thread(|| {
+            let dir = tempfile::tempdir().expect("a scratch directory");
+            let root = dir.path().canonicalize().expect("canonical");
+            let course = root.join("course");
+            let runs = course.join("target/runs/run-1");
+            let home = root.join("check/home");
+            for made in [&runs, &home] {
+                std::fs::create_dir_all(made).expect("mkdir");
+            }
+            std::fs::write(course.join("solution.rs"), "secret").expect("writes");
+            std::fs::write(runs.join("runner"), "binary").expect("writes");
+            std::fs::write(root.join("check/input"), "input").expect("writes");
+            let plan = MountPlan::new(
+                std::slice::from_ref(&course),
+                &[runs.clone(), root.join("check")],
+                &home,
+            )
+            .expect("a plan");
+            let keeper = Keeper::start(&plan).expect("a namespace");
+            let c = |p: PathBuf| CString::new(p.into_os_string().into_vec()).expect("a path");
+            let create = libc::O_WRONLY | libc::O_CREAT;
+            let probes = [
+                (c(course.join("solution.rs")), libc::O_RDONLY, false),
+                (c(runs.join("runner")), libc::O_RDONLY, true),
+                (c(runs.join("runner")), libc::O_WRONLY, false),
+                (c(runs.join("another")), create, false),
+                (c(root.join("check/input")), libc::O_RDONLY, true),
+                (c(root.join("check/input")), libc::O_WRONLY, false),
+                (c(root.join("elsewhere")), create, false),
+                (c(home.join("scratch-file")), create, true),
+                (c(PathBuf::from("/dev/shm/segment")), create, true),
+                (c(PathBuf::from("/dev/null")), libc::O_WRONLY, true),
+            ];
+            let wrong = probe_files(keeper.mount_ns.as_raw_fd(), &probes);
+            keeper.stop().expect("stops");
+            let failed: Vec<String> = probes
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| wrong & (1 << bit) != 0)
+                .map(|(_, (path, flags, open))| format!("{path:?} flags {flags:#o}: open {open}"))
+                .collect();
+            assert!(failed.is_empty(), "exit {wrong}: {failed:#?}");
+            assert!(
+                !home.join("scratch-file").exists(),
+                "the home is the namespace's own tmpfs"
+            );
+            assert!(!root.join("elsewhere").exists());
+        });
+    }
+
+    #[test]
+    fn the_namespace_s_pid_cap_stops_a_fork_bomb() {
+        match probe() {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("skipped: this kernel has one pid_max for the whole machine");
+                return;
+            }
+            Err(_) => return,
+        }
+        on_fresh_thread(|| {
+            let (_dir, plan) = scratch();
+            let keeper = Keeper::start(&plan).expect("a namespace");
+            let most = limits::TASKS_PER_CHECK as i32;
+            // SAFETY: the child forks children that only pause, then exits.
+            let child = match unsafe { nix::unistd::fork() }.expect("forks") {
+                // SAFETY: system calls only, in the child of the fork above.
+                ForkResult::Child => unsafe {
+                    let mut made = 0;
+                    let refused = loop {
+                        match libc::fork() {
+                            0 => loop {
+                                libc::pause();
+                            },
+                            -1 => break *libc::__errno_location(),
+                            _ => made += 1,
+                        }
+                        if made > most {
+                            break 0;
+                        }
+                    };
+                    libc::_exit(if refused == libc::EAGAIN && made < most {
+                        0
+                    } else {
+                        1
+                    })
+                },
+                ForkResult::Parent { child } => child,
+            };
+            let status = waitpid(child, None);
+            keeper
+                .stop()
+                .expect("the namespace goes down, every process with it");
+            assert!(
+                matches!(status, Ok(WaitStatus::Exited(_, 0))),
+                "fork was refused with EAGAIN before {most} processes: {status:?}"
+            );
+        });
     }
 }

@@ -97,6 +97,18 @@ pub fn reap_adopted_from(group: Pid) {
     }
 }
 
+/// Tasks (threads of every process) whose `/proc` entry belongs to this process's user: what
+/// `RLIMIT_NPROC` counts.
+pub fn tasks_of_user() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::getuid().as_raw();
+    procfs::all_processes()
+        .iter()
+        .filter(|p| std::fs::metadata(format!("/proc/{}", p.pid)).is_ok_and(|m| m.uid() == me))
+        .map(|p| u64::from(p.threads.max(1)))
+        .sum()
+}
+
 /// The names in the machine's `/dev/shm`.
 pub fn shm_names() -> BTreeSet<String> {
     std::fs::read_dir(DEV_SHM)
@@ -144,5 +156,16 @@ mod tests {
         assert!(found.iter().any(|p| p.pid == child.id()));
         assert!(found.iter().any(|p| p.comm == "sleep"), "{found:?}");
         assert!(!found.iter().any(|p| p.pid == std::process::id()));
+    }
+
+    #[test]
+    fn the_user_has_at_least_this_process_s_threads() {
+        let threads: Vec<_> = (0..3)
+            .map(|_| std::thread::spawn(|| std::thread::sleep(Duration::from_millis(300))))
+            .collect();
+        assert!(tasks_of_user() >= 4);
+        for thread in threads {
+            thread.join().expect("joins");
+        }
     }
 }

@@ -7,6 +7,7 @@ mod fixtures;
 mod grading;
 mod handout;
 mod hostile;
+mod hostile_table;
 mod reports;
 mod submissions;
 mod support;

@@ -162,6 +162,17 @@ impl Scratch {
         leftovers_under(self.path())
     }
 
+    /// Kills (SIGKILL) every process [`Self::leftovers`] would list.
+    pub fn kill_leftovers(&self) {
+        for (pid, _) in leftover_processes(self.path())
+            .into_iter()
+            .filter(|(pid, _)| *pid > 1)
+        {
+            // SAFETY: kill with integers, on a process of this test.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+
     /// Fails the test if a process of this test is still alive (after a short grace for
     /// processes being killed right now).
     pub fn assert_nothing_left(&self) {
@@ -211,6 +222,14 @@ pub fn course() -> toml::Value {
 /// Every process (but this one) whose working directory, command line or environment
 /// names `dir`: the checks' scratch directories are under it, and children inherit them.
 pub fn leftovers_under(dir: &Path) -> Vec<String> {
+    leftover_processes(dir)
+        .into_iter()
+        .map(|(_, description)| description)
+        .collect()
+}
+
+/// [`leftovers_under`], with each process's pid.
+fn leftover_processes(dir: &Path) -> Vec<(i32, String)> {
     let needle = dir.to_string_lossy().into_owned();
     let me = std::process::id().to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -232,7 +251,8 @@ pub fn leftovers_under(dir: &Path) -> Vec<String> {
             let names_dir = cwd.to_string_lossy().contains(&needle)
                 || String::from_utf8_lossy(&cmdline).contains(&needle)
                 || String::from_utf8_lossy(&environ).contains(&needle);
-            names_dir.then(|| format!("pid {pid}: {}", stat.trim()))
+            let description = format!("pid {pid}: {}", stat.trim());
+            names_dir.then(|| (pid.parse().unwrap_or(0), description))
         })
         .collect()
 }
