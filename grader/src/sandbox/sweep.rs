@@ -149,9 +149,12 @@ mod tests {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        for p in &found {
+        // Only this test's own processes: other tests of this binary have children too (the
+        // PID-namespace fork bomb test lost its bomber to a kill of every descendant).
+        for p in descendants_of(child.id()) {
             let _ = kill(Pid::from_raw(p.pid as i32), Signal::SIGKILL);
         }
+        let _ = child.kill();
         let _ = child.wait();
         assert!(found.iter().any(|p| p.pid == child.id()));
         assert!(found.iter().any(|p| p.comm == "sleep"), "{found:?}");
