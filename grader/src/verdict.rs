@@ -213,12 +213,14 @@ impl CheckVerdict {
         Self::Judged(judged)
     }
 
+    /// Where the check stands ([`Standing`]).
+    pub fn standing(&self) -> Standing {
+        Standing::of(self)
+    }
+
     /// True only for a pass.
     pub fn is_pass(&self) -> bool {
-        match self {
-            Self::Judged(verdict) => verdict.is_pass(),
-            Self::Leaked { .. } | Self::MemoryLimit { .. } | Self::NotBuilt(_) => false,
-        }
+        self.standing() == Standing::Passed
     }
 
     /// True when the machine, not the code, decided the check: a speedup that could not be
@@ -226,19 +228,17 @@ impl CheckVerdict {
     /// It earns nothing, but it is not a failure either: the check must be graded again on a
     /// machine with free cores.
     pub fn is_not_measurable(&self) -> bool {
-        match self {
-            Self::Judged(verdict) => verdict.is_not_measurable(),
-            Self::Leaked { .. } | Self::MemoryLimit { .. } | Self::NotBuilt(_) => false,
-        }
+        self.standing() == Standing::NotJudged
     }
 
     /// True when the grade cannot be trusted because the grader or its setup failed.
     pub fn is_grader_fault(&self) -> bool {
-        match self {
-            Self::Judged(verdict) => matches!(verdict, Verdict::CouldNotRun { .. }),
-            Self::NotBuilt(failure) => failure.is_grader_fault(),
-            Self::Leaked { .. } | Self::MemoryLimit { .. } => false,
-        }
+        self.standing() == Standing::GraderFault
+    }
+
+    /// True for a check that stopped at a `todo!()` of the stub.
+    pub fn stopped_at_todo(&self) -> bool {
+        matches!(self, Self::Judged(verdict) if verdict.is_unimplemented())
     }
 
     /// The kebab-case label: the harness's (`pass`, `wrong-answer`, `timeout`, ...) or the
@@ -249,6 +249,44 @@ impl CheckVerdict {
             Self::Leaked { .. } => "leaked",
             Self::MemoryLimit { .. } => "memory-limit",
             Self::NotBuilt(failure) => failure.label(),
+        }
+    }
+}
+
+/// Where a check stands: the one classification of a verdict that the exit code, the totals
+/// and every report (JUnit, Gradescope, Markdown sort results by it) derive from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Full points.
+    Passed,
+    /// The code under test failed the check (or did not build).
+    Failed,
+    /// The machine could not judge the property (`not-measurable`): no points, no blame.
+    NotJudged,
+    /// The grader or its setup failed: the grade is not to be trusted.
+    GraderFault,
+}
+
+impl Standing {
+    /// The standing of a verdict.
+    pub fn of(verdict: &CheckVerdict) -> Self {
+        match verdict {
+            CheckVerdict::Judged(judged) => match judged {
+                Verdict::Pass => Self::Passed,
+                Verdict::NotMeasurable { .. } => Self::NotJudged,
+                Verdict::CouldNotRun { .. } => Self::GraderFault,
+                Verdict::WrongAnswer { .. }
+                | Verdict::Timeout { .. }
+                | Verdict::Crashed { .. }
+                | Verdict::Exited { .. }
+                | Verdict::Panicked { .. }
+                | Verdict::MalformedReport { .. }
+                | Verdict::OutputLimit { .. } => Self::Failed,
+            },
+            CheckVerdict::NotBuilt(failure) if failure.is_grader_fault() => Self::GraderFault,
+            CheckVerdict::Leaked { .. }
+            | CheckVerdict::MemoryLimit { .. }
+            | CheckVerdict::NotBuilt(_) => Self::Failed,
         }
     }
 }

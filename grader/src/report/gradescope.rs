@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use crate::errors::ReportError;
 use crate::events::CheckRecord;
 use crate::report::GradeSheet;
-use crate::report::text::{self, Standing};
+use crate::report::text;
+use crate::verdict::Standing;
 
 /// `results.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,7 +34,8 @@ use crate::events::CheckRecord;
 use crate::plan::Source;
 use crate::report::GradeSheet;
 use crate::report::sheet::AssignmentView;
-use crate::report::text::{self, Standing};
+use crate::report::text;
+use crate::verdict::Standing;
 
 /// The report's name (the root element's `name`).
 pub const NAME: &str = "course-grade";

@@ -14,8 +14,9 @@ use crate::events::{CheckInfo, CheckRecord};
 use crate::plan::Source;
 use crate::report::GradeSheet;
 use crate::report::sheet::{AssignmentView, Totals};
-use crate::report::text::{self, Standing};
+use crate::report::text;
 use crate::verdict::CheckVerdict;
+use crate::verdict::Standing;
 
 /// The report's text.
 pub fn render(sheet: &GradeSheet) -> Result<String, ReportError> {
@@ -219,7 +220,7 @@ fn explain(out: &mut String, view: &AssignmentView<'_>, source: &Source) {
         .records
         .iter()
         .copied()
-        .filter(|r| is_todo(r))
+        .filter(|r| r.verdict.stopped_at_todo())
         .collect();
     let grouped = todos.len() > 1;
     if grouped {
@@ -236,7 +237,7 @@ fn explain(out: &mut String, view: &AssignmentView<'_>, source: &Source) {
         replay(out, todos[0], source);
     }
     for record in &view.records {
-        if record.verdict.is_pass() || (grouped && is_todo(record)) {
+        if record.verdict.is_pass() || (grouped && record.verdict.stopped_at_todo()) {
             continue;
         }
         let _ = writeln!(
@@ -275,11 +276,6 @@ fn replay(out: &mut String, record: &CheckRecord, source: &Source) {
     if let Some(outcome) = &record.outcome {
         let _ = writeln!(out, "Replay: `{}`\n", text::replay(outcome, source));
     }
-}
-
-/// True for a check that stopped at a `todo!()` of the stub.
-fn is_todo(record: &CheckRecord) -> bool {
-    matches!(&record.verdict, CheckVerdict::Judged(v) if v.is_unimplemented())
 }
 
 /// ✅ passed, ❌ failed, ⚠️ not measurable here, 🛑 the grader failed.

@@ -222,22 +222,18 @@ fn explain(
         .records
         .iter()
         .copied()
-        .filter(|r| is_todo(r))
+        .filter(|r| r.verdict.stopped_at_todo())
         .collect();
     let grouped = unimplemented.len() > 1 && !verbose;
     if grouped {
         explain_todos(out, &unimplemented, source);
     }
     for record in &assignment.records {
-        if (verbose || !record.verdict.is_pass()) && !(grouped && is_todo(record)) {
+        if (verbose || !record.verdict.is_pass()) && !(grouped && record.verdict.stopped_at_todo())
+        {
             explain_check(out, record, source);
         }
     }
-}
-
-/// True for a check that stopped at a `todo!()` of the stub.
-fn is_todo(record: &CheckRecord) -> bool {
-    matches!(&record.verdict, CheckVerdict::Judged(v) if v.is_unimplemented())
 }
 
 /// One explanation for every check of an assignment that reached a `todo!()`.

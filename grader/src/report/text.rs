@@ -47,44 +47,6 @@ pub fn secs(duration: std::time::Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
 
-/// Where a check stands, for the formats that sort results into passed and failed (JUnit,
-/// Gradescope, Markdown).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Standing {
-    /// Full points.
-    Passed,
-    /// The code under test failed the check (or did not build).
-    Failed,
-    /// The machine could not judge the property (`not-measurable`): no points, no blame.
-    NotJudged,
-    /// The grader or its setup failed: the grade is not to be trusted.
-    GraderFault,
-}
-
-impl Standing {
-    /// The standing of a verdict.
-    pub fn of(verdict: &CheckVerdict) -> Self {
-        match verdict {
-            CheckVerdict::Judged(judged) => match judged {
-                Verdict::Pass => Self::Passed,
-                Verdict::NotMeasurable { .. } => Self::NotJudged,
-                Verdict::CouldNotRun { .. } => Self::GraderFault,
-                Verdict::WrongAnswer { .. }
-                | Verdict::Timeout { .. }
-                | Verdict::Crashed { .. }
-                | Verdict::Exited { .. }
-                | Verdict::Panicked { .. }
-                | Verdict::MalformedReport { .. }
-                | Verdict::OutputLimit { .. } => Self::Failed,
-            },
-            CheckVerdict::NotBuilt(failure) if failure.is_grader_fault() => Self::GraderFault,
-            CheckVerdict::Leaked { .. }
-            | CheckVerdict::MemoryLimit { .. }
-            | CheckVerdict::NotBuilt(_) => Self::Failed,
-        }
-    }
-}
-
 /// The verdict explained for a report a student may read. A visible check gets the full
 /// explanation; a hidden check's leaves out whatever can quote its inputs (the oracle's
 /// expected and received values, a panic message), so the JUnit, Gradescope and Markdown
@@ -167,6 +129,7 @@ mod tests {
 
     use super::*;
     use crate::report::sample;
+    use crate::verdict::Standing;
 
     fn hidden_wrong_answer() -> Verdict {
         Verdict::WrongAnswer {
