@@ -7,8 +7,10 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use workspace_tests::variants::Variant;
 
-/// Exit codes of the grader that mean a grade was given (see grader/README.md).
-const GRADED: [i32; 2] = [0, 1];
+/// Exit codes of the grader that mean a grade was given (see grader/README.md): every check
+/// passed (0), some failed (1), or nothing failed but a speed check was not measurable (4).
+/// A not-measurable verdict is tallied apart from passes and fails, not as a grader failure.
+const GRADED: [i32; 3] = [0, 1, 4];
 
 /// The grader binary, and where it builds assignments.
 pub struct Grader {
