@@ -161,14 +161,23 @@ impl Bench {
         }
     }
 
-    /// Grades `variant` (number `index` of the selection) with `seed`.
-    pub fn grade(&mut self, variant: &Variant, index: usize, seed: u64) -> Result<Grading> {
-        let grader = match &mut self.grader {
-            Some(grader) => grader,
+    /// Builds the grader unless built: before the first grading, so that its build does not
+    /// count in that grading's time.
+    pub fn build_grader(&mut self) -> Result<&Grader> {
+        match &mut self.grader {
+            Some(grader) => Ok(grader),
             slot @ None => {
                 eprintln!("building the grader into {}", self.target_dir.display());
-                slot.insert(Grader::build(&self.root, &self.target_dir)?)
+                Ok(slot.insert(Grader::build(&self.root, &self.target_dir)?))
             }
+        }
+    }
+
+    /// Grades `variant` (number `index` of the selection) with `seed`.
+    pub fn grade(&mut self, variant: &Variant, index: usize, seed: u64) -> Result<Grading> {
+        self.build_grader()?;
+        let Some(grader) = &self.grader else {
+            bail!("the grader was not built");
         };
         let (submission, only) = match self.prepared.entry(index) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),

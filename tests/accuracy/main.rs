@@ -165,19 +165,22 @@ fn run(cli: &Cli) -> Result<bool> {
         (Some(_), None) | (None, _) => (None, Vec::new()),
     };
     let (found_slots, other) = measure::sort_into_slots(&selection, earlier);
+    let asked = found.len() * cli.runs as usize;
+    let to_grade = asked - found_slots.len();
     if let Some(path) = &cli.journal {
-        let asked = found.len() * cli.runs as usize;
         eprintln!(
             "journal {}: {} of the {asked} gradings asked are in it ({other} others of it are \
-             outside this selection); {} to grade now",
+             outside this selection); {to_grade} to grade",
             path.display(),
             found_slots.len(),
-            asked - found_slots.len()
         );
+    }
+    let mut bench = Bench::new(&root, &target_dir);
+    if to_grade > 0 && cli.stop_after.is_none_or(|minutes| minutes > 0.0) {
+        bench.build_grader()?;
     }
     let load_before = tally::load_average();
     let hog = cli.hog.then(hog::Hog::start);
-    let mut bench = Bench::new(&root, &target_dir);
     let measured = measure::measure(
         &selection,
         found_slots,
