@@ -107,6 +107,8 @@ pub struct Opened {
     pub entries: Vec<Entry>,
     /// What the user should know (warnings, a torn line dropped).
     pub notes: Vec<String>,
+    /// Its gradings measured other code than the workspace's (`--allow-other-revision`).
+    pub mixed: bool,
 }
 
 /// What to check when a journal is opened.
@@ -191,6 +193,7 @@ impl Journal {
                 journal,
                 entries: Vec::new(),
                 notes,
+                mixed: false,
             });
         }
         let contents = parse(path, &bytes)?;
@@ -201,6 +204,7 @@ impl Journal {
             journal,
             entries: contents.entries,
             notes,
+            mixed: allowed,
         })
     }
 
@@ -542,6 +546,7 @@ mod tests {
             ..expect(&now, false)
         };
         let opened = Journal::open(&path, &allowed).expect("allowed");
+        assert!(opened.mixed);
         assert!(
             opened.notes.iter().any(|n| n.starts_with("WARNING")),
             "{:?}",
@@ -568,6 +573,7 @@ mod tests {
         );
         let readme_only = revision("b", "tree1", false);
         let opened = Journal::open(&path, &expect(&readme_only, false)).expect("resumed");
+        assert!(!opened.mixed);
         assert!(
             opened.notes.iter().any(|n| n.contains("the same")),
             "{:?}",

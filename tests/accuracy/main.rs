@@ -144,7 +144,7 @@ fn run(cli: &Cli) -> Result<bool> {
         Some(_) => Some(Revision::read(&root)?),
         None => Revision::read(&root).ok(),
     };
-    let (mut journal, earlier) = match (&cli.journal, &revision) {
+    let (mut journal, earlier, mixed) = match (&cli.journal, &revision) {
         (Some(path), Some(revision)) => {
             let opened = Journal::open(
                 path,
@@ -160,9 +160,9 @@ fn run(cli: &Cli) -> Result<bool> {
             for note in &opened.notes {
                 eprintln!("accuracy: {note}");
             }
-            (Some(opened.journal), opened.entries)
+            (Some(opened.journal), opened.entries, opened.mixed)
         }
-        (Some(_), None) | (None, _) => (None, Vec::new()),
+        (Some(_), None) | (None, _) => (None, Vec::new(), false),
     };
     let (found_slots, other) = measure::sort_into_slots(&selection, earlier);
     let asked = found.len() * cli.runs as usize;
@@ -199,7 +199,14 @@ fn run(cli: &Cli) -> Result<bool> {
         first_seed: cli.seed,
         hog_threads,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
-        revision: revision.as_ref().map(Revision::describe),
+        revision: revision.as_ref().map(|r| {
+            let mixed = if mixed {
+                "; MIXED with gradings of other code (--allow-other-revision)"
+            } else {
+                ""
+            };
+            format!("{}{mixed}", r.describe())
+        }),
         load_before,
         load_after: tally::load_average(),
         elapsed: started.elapsed(),
