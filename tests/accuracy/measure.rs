@@ -166,11 +166,11 @@ where
         let left = to_grade - graded_now;
         eprintln!(
             "  {seconds:.1} s; {} {}: {count} grading{}, {total:.0} s in all; {left} left, \
-             about {:.0} min at this sitting's pace",
+             about {} at this sitting's pace",
             variant.assignment(),
             variant.name,
             if *count == 1 { "" } else { "s" },
-            seconds_now / graded_now as f64 * left as f64 / 60.0
+            crate::tally::span(seconds_now / graded_now as f64 * left as f64)
         );
         found.insert(*slot, entry);
     }

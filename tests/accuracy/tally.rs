@@ -372,10 +372,12 @@ fn rate(n: u32, of: u32) -> String {
     }
 }
 
-/// `12 min`, or `3.4 h` from two hours on.
-fn span(seconds: f64) -> String {
+/// `40 s`, `12 min`, or `3.4 h` from two hours on.
+pub fn span(seconds: f64) -> String {
     let minutes = seconds / 60.0;
-    if minutes < 120.0 {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if minutes < 120.0 {
         format!("{minutes:.0} min")
     } else {
         format!("{:.1} h", minutes / 60.0)
