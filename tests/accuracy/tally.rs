@@ -241,7 +241,7 @@ impl Tally {
             .filter(|v| v.gradings < conditions.runs)
             .count();
         let each = if fewest == most {
-            format!("{most} gradings")
+            format!("{most} grading{}", if most == 1 { "" } else { "s" })
         } else {
             format!("{fewest} to {most} gradings")
         };
