@@ -1,11 +1,12 @@
 //! The real grader: built once, then run on one variant with one seed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-use workspace_tests::variants::Variant;
+use serde::{Deserialize, Serialize};
+use workspace_tests::variants::{Kind, Origin, Variant};
 
 /// Exit codes of the grader that mean a grade was given (see grader/README.md): every check
 /// passed (0), some failed (1), or nothing failed but a speed check was not measurable (4).
@@ -19,6 +20,8 @@ pub struct Grader {
 }
 
 /// One check's verdict in one grading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Judged {
     /// Its label (`pass`, `wrong-answer`, ...).
     pub verdict: String,
@@ -26,7 +29,10 @@ pub struct Judged {
     pub explanation: String,
 }
 
-/// What one grading gave.
+/// What one grading gave (as the journal keeps it: `{"verdicts": {..}}` or
+/// `{"grader-failed": ".."}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Grading {
     /// Each graded check's verdict, by check id.
     Verdicts(BTreeMap<String, Judged>),
@@ -130,5 +136,83 @@ impl Grader {
             })
             .collect();
         Ok(Grading::Verdicts(verdicts))
+    }
+}
+
+/// The grader and each variant's submission and checks, made when first needed: a sitting
+/// whose gradings are all in the journal builds nothing.
+pub struct Bench {
+    root: PathBuf,
+    target_dir: PathBuf,
+    grader: Option<Grader>,
+    scratch: Option<tempfile::TempDir>,
+    /// Per variant (by index): its submission (none for a reference solution) and the
+    /// checks graded (all when empty).
+    prepared: HashMap<usize, (Option<PathBuf>, Vec<String>)>,
+}
+
+impl Bench {
+    /// A bench for the workspace at `root`, building into `target_dir`.
+    pub fn new(root: &Path, target_dir: &Path) -> Bench {
+        Bench {
+            root: root.to_owned(),
+            target_dir: target_dir.to_owned(),
+            grader: None,
+            scratch: None,
+            prepared: HashMap::new(),
+        }
+    }
+
+    /// Builds the grader unless built: before the first grading, so that its build does not
+    /// count in that grading's time.
+    pub fn build_grader(&mut self) -> Result<&Grader> {
+        match &mut self.grader {
+            Some(grader) => Ok(grader),
+            slot @ None => {
+                eprintln!("building the grader into {}", self.target_dir.display());
+                Ok(slot.insert(Grader::build(&self.root, &self.target_dir)?))
+            }
+        }
+    }
+
+    /// Grades `variant` (number `index` of the selection) with `seed`.
+    pub fn grade(&mut self, variant: &Variant, index: usize, seed: u64) -> Result<Grading> {
+        self.build_grader()?;
+        let Some(grader) = &self.grader else {
+            bail!("the grader was not built");
+        };
+        let (submission, only) = match self.prepared.entry(index) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let submission = match &variant.origin {
+                    Origin::Solution => None,
+                    Origin::Fixture(dir) => {
+                        let scratch = match &mut self.scratch {
+                            Some(scratch) => scratch,
+                            slot @ None => slot.insert(
+                                tempfile::Builder::new()
+                                    .prefix("accuracy-")
+                                    .tempdir()
+                                    .context("a scratch directory")?,
+                            ),
+                        };
+                        Some(
+                            workspace_tests::submission::write(
+                                dir,
+                                variant.assignment(),
+                                &scratch.path().join(&variant.name),
+                            )
+                            .map_err(anyhow::Error::msg)?,
+                        )
+                    }
+                };
+                let only = match variant.kind() {
+                    Kind::Good => Vec::new(),
+                    Kind::Wrong => grader.checks_expected_to_fail(variant)?,
+                };
+                entry.insert((submission, only))
+            }
+        };
+        grader.grade(variant.assignment(), submission.as_deref(), only, seed)
     }
 }

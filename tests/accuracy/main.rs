@@ -16,25 +16,38 @@
 //! count as soon as they exist. A wrong variant is graded only on the checks expected to fail
 //! (that is what a false pass is about, and it keeps a run affordable); a good one on all.
 //!
+//! With `--journal FILE` every finished grading is appended to FILE at once, and a later run
+//! with the same journal grades only what it lacks, so a measurement of hours can be taken
+//! over several sittings (see [`journal`]); gradings go run-major (run 0 of every variant,
+//! then run 1, ...) so a sitting stopped part-way leaves every variant even (see
+//! [`measure`]).
+//!
 //! ```sh
-//! cargo run --release -p workspace-tests --bin accuracy -- --runs 50          # idle machine
-//! cargo run --release -p workspace-tests --bin accuracy -- --runs 50 --hog    # CPU hog beside
+//! cargo run --release -p workspace-tests --bin accuracy -- --runs 50 --journal idle.jsonl
+//! cargo run --release -p workspace-tests --bin accuracy -- --runs 50 --hog --journal hog.jsonl
 //! ```
 
+mod errors;
 mod grading;
 mod hog;
+mod journal;
+mod measure;
+mod revision;
 mod tally;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use workspace_tests::variants::{self, Kind, Origin};
+use workspace_tests::variants;
 
-use crate::grading::{Grader, Grading};
-use crate::tally::Tally;
+use crate::grading::Bench;
+use crate::journal::{Expect, Journal};
+use crate::measure::Selection;
+use crate::revision::Revision;
+use crate::tally::{Tally, Timing};
 
 /// Grades every variant with a known grade N times and prints the false-fail and false-pass
 /// rates of every check.
@@ -60,6 +73,22 @@ struct Cli {
     /// The first seed (decimal, or hex with 0x); grading `i` of every variant uses seed + i.
     #[arg(long, default_value = "0x5eed0000", value_parser = parse_seed)]
     seed: u64,
+
+    /// Append every finished grading to FILE, and skip the gradings it already holds; the
+    /// table counts all of FILE's gradings that match --runs, --seed and --only. One journal
+    /// per condition (with or without --hog).
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
+
+    /// Resume a journal although its gradings measured other code than the workspace's
+    /// (another commit's graded code, or uncommitted changes): warns instead of refusing.
+    #[arg(long, requires = "journal")]
+    allow_other_revision: bool,
+
+    /// Start no grading after this many minutes, and print the table of what there is
+    /// (0: grade nothing, print the journal's table).
+    #[arg(long, value_name = "MINUTES")]
+    stop_after: Option<f64>,
 }
 
 /// A seed as the grader prints them (`0x...`) or in decimal.
@@ -84,6 +113,13 @@ fn main() -> ExitCode {
 
 /// Runs everything; `Ok(false)` when some grade was wrong.
 fn run(cli: &Cli) -> Result<bool> {
+    let started = Instant::now();
+    let stop_at = match cli.stop_after {
+        Some(minutes) => {
+            Some(started + Duration::try_from_secs_f64(minutes * 60.0).context("--stop-after")?)
+        }
+        None => None,
+    };
     let root = workspace_tests::workspace();
     let target_dir = cli
         .target_dir
@@ -97,58 +133,86 @@ fn run(cli: &Cli) -> Result<bool> {
             })
     });
     anyhow::ensure!(!found.is_empty(), "no variant matches {:?}", cli.only);
-    eprintln!("building the grader into {}", target_dir.display());
-    let grader = Grader::build(&root, &target_dir)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("accuracy-")
-        .tempdir()
-        .context("a scratch directory")?;
-    let load_before = tally::load_average();
-    let started = Instant::now();
-    let hog = cli.hog.then(hog::Hog::start);
-    let mut tally = Tally::default();
-    for variant in &found {
-        let submission = match &variant.origin {
-            Origin::Solution => None,
-            Origin::Fixture(dir) => Some(
-                workspace_tests::submission::write(
-                    dir,
-                    variant.assignment(),
-                    &scratch.path().join(&variant.name),
-                )
-                .map_err(anyhow::Error::msg)?,
-            ),
-        };
-        let only: Vec<String> = match variant.kind() {
-            Kind::Good => Vec::new(),
-            Kind::Wrong => grader.checks_expected_to_fail(variant)?,
-        };
-        for run in 0..cli.runs {
-            let seed = cli.seed + u64::from(run);
-            let label = format!(
-                "{} {} run {}/{} (seed {seed:#x})",
-                variant.assignment(),
-                variant.name,
-                run + 1,
-                cli.runs
-            );
-            eprintln!("grading {label}");
-            let grading = grader.grade(variant.assignment(), submission.as_deref(), &only, seed)?;
-            match grading {
-                Grading::Verdicts(verdicts) => tally.add(variant, &verdicts, seed),
-                Grading::GraderFailed(why) => tally.grader_failed(variant, seed, why),
+    let selection = Selection {
+        variants: &found,
+        runs: cli.runs,
+        first_seed: cli.seed,
+        hog: cli.hog,
+    };
+    // A journal needs the revision; without one it is only printed, when git can tell.
+    let revision = match &cli.journal {
+        Some(_) => Some(Revision::read(&root)?),
+        None => Revision::read(&root).ok(),
+    };
+    let (mut journal, earlier, mixed) = match (&cli.journal, &revision) {
+        (Some(path), Some(revision)) => {
+            let opened = Journal::open(
+                path,
+                &Expect {
+                    revision,
+                    hog: cli.hog,
+                    allow_other_revision: cli.allow_other_revision,
+                    now: SystemTime::now()
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                },
+            )?;
+            for note in &opened.notes {
+                eprintln!("accuracy: {note}");
             }
+            (Some(opened.journal), opened.entries, opened.mixed)
         }
+        (Some(_), None) | (None, _) => (None, Vec::new(), false),
+    };
+    let (found_slots, other) = measure::sort_into_slots(&selection, earlier);
+    let asked = found.len() * cli.runs as usize;
+    let to_grade = asked - found_slots.len();
+    if let Some(path) = &cli.journal {
+        eprintln!(
+            "journal {}: {} of the {asked} gradings asked are in it ({other} others of it are \
+             outside this selection); {to_grade} to grade",
+            path.display(),
+            found_slots.len(),
+        );
     }
-    let hogged = hog.map(hog::Hog::stop);
+    let mut bench = Bench::new(&root, &target_dir);
+    if to_grade > 0 && cli.stop_after.is_none_or(|minutes| minutes > 0.0) {
+        bench.build_grader()?;
+    }
+    let load_before = tally::load_average();
+    let hog = cli.hog.then(hog::Hog::start);
+    let measured = measure::measure(
+        &selection,
+        found_slots,
+        stop_at,
+        |index, seed| bench.grade(&found[index], index, seed),
+        |entry| match &mut journal {
+            Some(journal) => Ok(journal.append(entry)?),
+            None => Ok(()),
+        },
+    );
+    let hog_threads = hog.map(hog::Hog::stop);
+    let measured = measured?;
+    let tally = Tally::of(&found, &measured.entries);
     let conditions = tally::Conditions {
         runs: cli.runs,
-        hog_threads: hogged,
+        first_seed: cli.seed,
+        hog_threads,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
+        revision: revision.as_ref().map(|r| {
+            let mixed = if mixed {
+                "; MIXED with gradings of other code (--allow-other-revision)"
+            } else {
+                ""
+            };
+            format!("{}{mixed}", r.describe())
+        }),
         load_before,
         load_after: tally::load_average(),
         elapsed: started.elapsed(),
-        variants: found.len(),
+        from_journal: measured.from_journal,
+        graded_now: measured.graded_now,
+        timing: Timing::of(&measured.entries),
     };
     println!("{}", tally.render(&conditions));
     Ok(tally.is_clean())

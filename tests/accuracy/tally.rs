@@ -4,16 +4,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::time::Duration;
 
-use workspace_tests::variants::Variant;
+use workspace_tests::variants::{Kind, Variant};
 
-use crate::grading::Judged;
+use crate::grading::{Grading, Judged};
+use crate::journal::Entry;
 
 /// The verdict label of a pass, and of a reading the machine could not take.
 const PASS: &str = "pass";
 const NOT_MEASURABLE: &str = "not-measurable";
 
 /// Counts of one check.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Counts {
     /// Gradings where it was expected to pass.
     good: u32,
@@ -32,7 +33,7 @@ struct Counts {
 }
 
 /// A grade that was not the expected one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Miss {
     variant: String,
     assignment: String,
@@ -47,35 +48,108 @@ struct Miss {
 /// Lines of a wrong grade's explanation shown under it.
 const EXPLANATION_LINES: usize = 4;
 
+/// How many gradings one variant has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Graded {
+    assignment: String,
+    variant: String,
+    kind: Kind,
+    gradings: u32,
+}
+
 /// Every grading's verdicts, folded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     counts: BTreeMap<(String, String), Counts>,
     misses: Vec<Miss>,
     grader_failures: Vec<String>,
+    /// Every variant selected, in the order graded.
+    per_variant: Vec<Graded>,
+}
+
+/// How long gradings took.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// How many.
+    pub gradings: usize,
+    /// Their seconds, added up.
+    pub total: f64,
+    /// The longest, in seconds.
+    pub max: f64,
+}
+
+impl Timing {
+    /// The timing of `entries`.
+    pub fn of(entries: &[Entry]) -> Timing {
+        entries.iter().fold(Timing::default(), |t, e| Timing {
+            gradings: t.gradings + 1,
+            total: t.total + e.seconds,
+            max: t.max.max(e.seconds),
+        })
+    }
 }
 
 /// The conditions of a run, printed with its table.
 pub struct Conditions {
-    /// Gradings per variant.
+    /// Gradings per variant asked for.
     pub runs: u32,
+    /// The seed of each variant's first grading.
+    pub first_seed: u64,
     /// Spinning threads beside the gradings, if any.
     pub hog_threads: Option<usize>,
     /// CPUs of the machine.
     pub cpus: usize,
-    /// `/proc/loadavg` at the start and the end.
+    /// The workspace's revision (`commit ...`), when known.
+    pub revision: Option<String>,
+    /// `/proc/loadavg` at the start and the end of this sitting.
     pub load_before: String,
     /// See `load_before`.
     pub load_after: String,
-    /// How long it all took.
+    /// How long this sitting took.
     pub elapsed: Duration,
-    /// How many variants were graded.
-    pub variants: usize,
+    /// Gradings taken from the journal.
+    pub from_journal: usize,
+    /// Gradings done in this sitting.
+    pub graded_now: usize,
+    /// How long the gradings (the journal's and this sitting's) took.
+    pub timing: Timing,
 }
 
 impl Tally {
+    /// Folds the gradings `entries` of `variants` (entries of other variants are not
+    /// counted; `accuracy` selects them before).
+    pub fn of(variants: &[Variant], entries: &[Entry]) -> Tally {
+        let mut tally = Tally {
+            per_variant: variants
+                .iter()
+                .map(|v| Graded {
+                    assignment: v.assignment().to_owned(),
+                    variant: v.name.clone(),
+                    kind: v.kind(),
+                    gradings: 0,
+                })
+                .collect(),
+            ..Tally::default()
+        };
+        for entry in entries {
+            let Some(index) = variants
+                .iter()
+                .position(|v| v.assignment() == entry.assignment && v.name == entry.variant)
+            else {
+                continue;
+            };
+            tally.per_variant[index].gradings += 1;
+            let variant = &variants[index];
+            match &entry.outcome {
+                Grading::Verdicts(verdicts) => tally.add(variant, verdicts, entry.seed),
+                Grading::GraderFailed(why) => tally.grader_failed(variant, entry.seed, why),
+            }
+        }
+        tally
+    }
+
     /// Folds one grading of `variant` (its verdicts by check id).
-    pub fn add(&mut self, variant: &Variant, verdicts: &BTreeMap<String, Judged>, seed: u64) {
+    fn add(&mut self, variant: &Variant, verdicts: &BTreeMap<String, Judged>, seed: u64) {
         for (check, judged) in verdicts {
             let got = &judged.verdict;
             let expected = variant.expected_verdict(check);
@@ -134,7 +208,7 @@ impl Tally {
     }
 
     /// Records a grading the grader could not give.
-    pub fn grader_failed(&mut self, variant: &Variant, seed: u64, why: String) {
+    fn grader_failed(&mut self, variant: &Variant, seed: u64, why: &str) {
         self.grader_failures.push(format!(
             "{} {} (seed {seed:#x}): {why}",
             variant.assignment(),
@@ -159,17 +233,56 @@ impl Tally {
             || "no CPU hog".to_owned(),
             |n| format!("a CPU hog of {n} spinning threads beside it"),
         );
+        let counts = self.per_variant.iter().map(|v| v.gradings);
+        let (fewest, most) = (counts.clone().min().unwrap_or(0), counts.max().unwrap_or(0));
+        let short = self
+            .per_variant
+            .iter()
+            .filter(|v| v.gradings < conditions.runs)
+            .count();
+        let each = if fewest == most {
+            format!("{most} grading{}", if most == 1 { "" } else { "s" })
+        } else {
+            format!("{fewest} to {most} gradings")
+        };
+        let revision = conditions
+            .revision
+            .as_deref()
+            .map_or_else(String::new, |r| format!(", {r}"));
+        let timing = &conditions.timing;
+        let mean = if timing.gradings == 0 {
+            0.0
+        } else {
+            timing.total / timing.gradings as f64
+        };
         let _ = writeln!(
             out,
-            "{} gradings of each of {} variants (seeds from the first upward), {} CPUs, {hog}; \
-             load average {} before, {} after; {:.0} min in all.\n",
-            conditions.runs,
-            conditions.variants,
+            "{each} of each of {} variants (seeds {:#x} upward), {} CPUs, {hog}{revision}. \
+             {} gradings: {} from the journal, {} graded now; {mean:.1} s per grading on \
+             average, {:.1} s at most, {} of grading in all. This sitting: load average {} \
+             before, {} after; {}.",
+            self.per_variant.len(),
+            conditions.first_seed,
             conditions.cpus,
+            timing.gradings,
+            conditions.from_journal,
+            conditions.graded_now,
+            timing.max,
+            span(timing.total),
             conditions.load_before,
             conditions.load_after,
-            conditions.elapsed.as_secs_f64() / 60.0
+            span(conditions.elapsed.as_secs_f64())
         );
+        if short > 0 {
+            let _ = writeln!(
+                out,
+                "\nINCOMPLETE: {short} of {} variants have fewer than the {} gradings asked \
+                 (see the gradings per variant below); run the same command again to go on.",
+                self.per_variant.len(),
+                conditions.runs
+            );
+        }
+        out.push('\n');
         out.push_str(
             "| assignment | check | good gradings | false fails | not measurable | wrong \
              gradings | false passes | other failing verdict | not measurable |\n",
@@ -186,6 +299,18 @@ impl Tally {
                 rate(c.false_passes, c.wrong),
                 c.other_verdict,
                 c.wrong_not_measurable
+            );
+        }
+        out.push_str("\n| assignment | variant | kind | gradings |\n|---|---|---|---:|\n");
+        for v in &self.per_variant {
+            let kind = match v.kind {
+                Kind::Good => "good",
+                Kind::Wrong => "wrong",
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {kind} | {} |",
+                v.assignment, v.variant, v.gradings
             );
         }
         if !self.misses.is_empty() {
@@ -244,6 +369,18 @@ fn rate(n: u32, of: u32) -> String {
         "-".to_owned()
     } else {
         format!("{n} ({:.1}%)", 100.0 * f64::from(n) / f64::from(of))
+    }
+}
+
+/// `40 s`, `12 min`, or `3.4 h` from two hours on.
+pub fn span(seconds: f64) -> String {
+    let minutes = seconds / 60.0;
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if minutes < 120.0 {
+        format!("{minutes:.0} min")
+    } else {
+        format!("{:.1} h", minutes / 60.0)
     }
 }
 
