@@ -145,7 +145,7 @@ fn workloads() -> Vec<Workload> {
             rust_n: 500,
             python_n: 200,
             rust: start_join,
-            raw_pipe: None,
+            raw_pipe: Some(raw_fork_join),
         },
     ]
 }
@@ -323,6 +323,22 @@ fn condition_buffer(n: u64) -> Duration {
     };
     let mut processes = [producer, consumer];
     join_all(&mut processes);
+    start.elapsed()
+}
+
+/// The floor for `start_join`: fork, `_exit(0)` in the child, `waitpid` in the parent.
+fn raw_fork_join(n: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        // SAFETY: the child only calls `_exit`, which is async-signal-safe.
+        match unsafe { nix::unistd::fork() }.expect("fork") {
+            // SAFETY: `_exit` ends the child at once; nothing of the parent's runs in it.
+            nix::unistd::ForkResult::Child => unsafe { libc::_exit(0) },
+            nix::unistd::ForkResult::Parent { child } => {
+                nix::sys::wait::waitpid(child, None).expect("waitpid");
+            }
+        }
+    }
     start.elapsed()
 }
 

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -39,8 +39,14 @@ static NEXT_PROCESS_NUMBER: AtomicUsize = AtomicUsize::new(1);
 /// `start` or drop so they do not stay zombies.
 static UNREAPED: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
 
-/// This process's name, as set by `start` in the child. Null means "MainProcess". A leaked
-/// `Box<String>`: set once per process, never freed, so no lock is needed to read it.
+/// Whether `UNREAPED` may hold a pid. Read before taking the lock so that `start` writes to no
+/// shared page in the common case: after a fork every page written is copied once more (a
+/// page fault each, several microseconds in a VM), and `start` + `join` is mostly such faults.
+static ANY_UNREAPED: AtomicBool = AtomicBool::new(false);
+
+/// This process's name, as set by `start` in the child. Null means "MainProcess". Points at
+/// the `name` of the `Process` whose `start` forked this child: in the child that `Process`
+/// is never dropped or moved, because `run_child` never returns.
 static CURRENT_NAME: AtomicPtr<String> = AtomicPtr::new(std::ptr::null_mut());
 
 thread_local! {
@@ -80,7 +86,8 @@ enum State {
     Created(Target),
     Running {
         pid: Pid,
-        /// Readable when the child exits; `None` when the kernel has no pidfd_open.
+        /// Readable when the child exits; opened by the first `join_timeout`, as only a
+        /// deadline needs it. Stays `None` when the kernel has no pidfd_open.
         pidfd: Option<OwnedFd>,
         /// Read end of the pipe on which the child writes its panic message.
         panic_pipe: OwnedFd,
@@ -193,7 +200,7 @@ impl Process {
                 DISCARDING_FORK_COPY.with(|flag| flag.set(false));
                 self.state = State::Running {
                     pid: child,
-                    pidfd: pidfd_open(child),
+                    pidfd: None,
                     panic_pipe: panic_read,
                 };
                 Ok(())
@@ -276,9 +283,15 @@ impl Process {
     fn wait(&mut self, timeout: Option<Duration>) -> Result<bool, ProcessError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            let (pid, pidfd) = match &self.state {
+            let (pid, pidfd) = match &mut self.state {
                 State::Finished { .. } => return Ok(true),
-                State::Running { pid, pidfd, .. } => (*pid, pidfd.as_ref().map(AsRawFd::as_raw_fd)),
+                State::Running { pid, pidfd, .. } => {
+                    // An unreaped child keeps its pid, so the pidfd names the right process.
+                    if pidfd.is_none() && deadline.is_some() {
+                        *pidfd = pidfd_open(*pid);
+                    }
+                    (*pid, pidfd.as_ref().map(AsRawFd::as_raw_fd))
+                }
                 State::Created(_) | State::Transition => {
                     return Err(ProcessError::NotStarted {
                         name: self.name.clone(),
@@ -385,6 +398,7 @@ impl Drop for Process {
             && let Ok(mut pending) = UNREAPED.lock()
         {
             pending.push(*pid);
+            ANY_UNREAPED.store(true, Ordering::Relaxed);
         }
         reap_dropped_children();
     }
@@ -392,6 +406,9 @@ impl Drop for Process {
 
 /// Reaps children whose handles were dropped while they ran, if they have ended since.
 fn reap_dropped_children() {
+    if !ANY_UNREAPED.load(Ordering::Relaxed) {
+        return;
+    }
     let Ok(mut pending) = UNREAPED.lock() else {
         return;
     };
@@ -401,11 +418,15 @@ fn reap_dropped_children() {
             Ok(WaitStatus::StillAlive)
         )
     });
+    ANY_UNREAPED.store(!pending.is_empty(), Ordering::Relaxed);
 }
 
 /// The child side of `start`. Never returns.
-fn run_child(name: &str, target: Target, panic_pipe: OwnedFd) -> ! {
-    CURRENT_NAME.store(Box::into_raw(Box::new(name.to_owned())), Ordering::Release);
+///
+/// `name` is the forking `Process`'s own field: it outlives the child (see `CURRENT_NAME`), and
+/// pointing at it spares the child an allocation, which would copy the allocator's pages.
+fn run_child(name: &String, target: Target, panic_pipe: OwnedFd) -> ! {
+    CURRENT_NAME.store(std::ptr::from_ref(name).cast_mut(), Ordering::Release);
     let code = match catch_unwind(AssertUnwindSafe(target)) {
         Ok(()) => 0,
         Err(payload) => {
@@ -428,11 +449,28 @@ fn run_child(name: &str, target: Target, panic_pipe: OwnedFd) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// What the ended child wrote on its panic pipe.
+///
+/// Read without blocking: the child wrote its message before exiting, so it is all in the pipe
+/// now, but the write end may still be open elsewhere. Processes the child forked inherited it
+/// (`O_CLOEXEC` only closes it on `exec`), and a read to end-of-file would wait for them too.
 fn read_panic_message(pipe: OwnedFd) -> Option<String> {
-    // The child has exited, so its write end is closed and this read cannot block for long.
-    let mut file = std::fs::File::from(pipe);
     let mut bytes = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut file, &mut bytes);
+    let mut chunk = [0u8; 4096];
+    if nix::fcntl::fcntl(
+        &pipe,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .is_err()
+    {
+        return None;
+    }
+    while bytes.len() < MAX_PANIC_MESSAGE {
+        match nix::unistd::read(&pipe, &mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => bytes.extend_from_slice(&chunk[..read]),
+        }
+    }
     (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -474,7 +512,8 @@ pub fn current_process() -> CurrentProcess {
     let name = if name.is_null() {
         "MainProcess".to_owned()
     } else {
-        // SAFETY: a non-null pointer came from Box::into_raw in `run_child` and is never freed.
+        // SAFETY: a non-null pointer was stored by `run_child` and points at the forking
+        // `Process`'s name, which lives until this process exits (see `CURRENT_NAME`).
         unsafe { (*name).clone() }
     };
     CurrentProcess {

@@ -269,3 +269,37 @@ fn println_in_a_child_reaches_the_terminal() {
         "the parent's buffered output was printed twice: {stdout}"
     );
 }
+
+/// A worker that starts a process of its own and exits (here: panics) without joining it.
+/// The grandchild inherits the worker's end of the pipe that carries panic messages; `join`
+/// of the worker must neither wait for the grandchild nor lose the worker's message.
+#[test]
+fn a_grandchild_left_running_does_not_hold_up_join() {
+    let (mut grandchild_pid, mut report_pid) =
+        multiprocessing::Pipe::one_way::<u32>().expect("pipe");
+    let mut worker = started(Process::new(move || {
+        let mut grandchild = Process::new(|| std::thread::sleep(Duration::from_secs(30)));
+        grandchild.start().expect("fork the grandchild");
+        report_pid
+            .send(&grandchild.pid().expect("started"))
+            .expect("send the pid");
+        std::mem::forget(grandchild);
+        panic!("left my child running");
+    }));
+    let pid = grandchild_pid
+        .recv_timeout(DEADLINE)
+        .expect("grandchild pid");
+    let started_joining = Instant::now();
+    let outcome = worker.0.join_timeout(DEADLINE);
+    let waited = started_joining.elapsed();
+    // The grandchild is no child of ours: kill it by pid before asserting anything.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(
+        matches!(&outcome, Err(ProcessError::Panicked { message, .. }) if message == "left my child running"),
+        "{outcome:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "join waited {waited:?}");
+}

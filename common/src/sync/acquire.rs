@@ -30,9 +30,9 @@ pub(crate) fn acquire<G>(
     make_guard: impl FnOnce() -> G,
 ) -> Result<G, LockError<G>> {
     let outcome = match patience {
-        Patience::Block => mutex.lock(),
+        Patience::Block => mutex.lock(mutex.locker_spin()),
         Patience::Try => mutex.try_lock(),
-        Patience::Timeout(timeout) => mutex.lock_timeout(timeout),
+        Patience::Timeout(timeout) => mutex.lock_timeout(timeout, mutex.locker_spin()),
     };
     guard_or_error(outcome, patience, make_guard)
 }

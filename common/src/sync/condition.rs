@@ -105,6 +105,7 @@ impl Condition {
     /// `lock.acquire()` and from this condition's [`acquire`](Self::acquire) are
     /// interchangeable.
     pub fn with_lock(lock: Lock) -> Result<Self, CreateError> {
+        lock.mutex().mark_serves_condition();
         // SAFETY: all-zero memory is a valid RawCondvar in its initial state.
         let condvar =
             unsafe { SharedRegion::new(0, |_| Ok(())) }.map_err(|source| CreateError::Os {

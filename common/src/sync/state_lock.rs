@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::acquire::{NotSend, Patience, failure_to_io};
-use crate::sys::{Acquired, RawCondvar, RawMutex, Woken};
+use crate::sys::{Acquired, RawCondvar, RawMutex, Spin, Woken};
 
 /// Holds an internal mutex; unlocks on drop.
 pub(crate) struct StateGuard<'a> {
@@ -65,7 +65,7 @@ impl Budget {
 impl<'a> StateGuard<'a> {
     /// Blocks until `mutex` is held.
     pub(crate) fn lock(mutex: &'a RawMutex) -> std::io::Result<(Self, Previous)> {
-        let acquired = mutex.lock().map_err(failure_to_io)?;
+        let acquired = mutex.lock(Spin::Briefly).map_err(failure_to_io)?;
         Ok((
             Self {
                 mutex,

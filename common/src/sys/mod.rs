@@ -4,6 +4,6 @@ mod raw_condvar;
 mod raw_mutex;
 mod shared_region;
 
-pub(crate) use raw_condvar::{RawCondvar, Woken};
-pub(crate) use raw_mutex::{Acquired, LockFailure, RawMutex};
+pub(crate) use raw_condvar::{RawCondvar, SPIN_BEFORE_SLEEP, Woken, spin_until};
+pub(crate) use raw_mutex::{Acquired, LockFailure, RawMutex, Spin};
 pub(crate) use shared_region::SharedRegion;
