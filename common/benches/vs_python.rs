@@ -6,6 +6,10 @@
 //! after round, so both see the same machine state; a raw OS pipe runs beside them as the
 //! floor for pipe workloads. The table shows medians and the ratio to Python, with the
 //! project's target for each. Timings here are noisy: this is a benchmark, not a test.
+//!
+//! Every sample runs in a fresh process on both sides (this binary again, with
+//! `--sample NAME N [--raw]`, as Python runs a fresh interpreter): a fork's cost grows with
+//! the forking process's memory, and the samples before would otherwise leave theirs behind.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -458,8 +462,49 @@ fn median(values: &mut [f64]) -> Option<f64> {
     Some(values[values.len() / 2])
 }
 
+/// Runs one workload's Rust (or, with `raw`, its floor's) sample in a fresh process of this
+/// binary; its seconds.
+fn rust_sample(workload: &str, n: u64, raw: bool) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let mut command = Command::new(exe);
+    command.args(["--sample", workload, &n.to_string()]);
+    if raw {
+        command.arg("--raw");
+    }
+    let output = command.output().ok()?;
+    if !output.status.success() {
+        eprintln!(
+            "rust {workload} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// The `--sample NAME N [--raw]` mode: run that sample here and print its seconds.
+fn run_sample(args: &[String]) {
+    let name = args.get(2).map(String::as_str).unwrap_or_default();
+    let n: u64 = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let raw = args.iter().any(|a| a == "--raw");
+    let workload = workloads()
+        .into_iter()
+        .find(|w| w.name == name)
+        .expect("a workload name");
+    let run = if raw {
+        workload.raw_pipe.expect("a workload with a floor")
+    } else {
+        workload.rust
+    };
+    println!("{}", run(n).as_secs_f64());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--sample") {
+        run_sample(&args);
+        return;
+    }
     let rounds = args
         .iter()
         .position(|a| a == "--rounds")
@@ -506,10 +551,12 @@ fn main() {
             if round % 2 == 1 {
                 run_python(&mut theirs);
             }
-            let seconds = (workload.rust)(workload.rust_n).as_secs_f64();
-            ours.push(workload.unit.figure(workload.rust_n, seconds));
-            if let Some(raw_pipe) = workload.raw_pipe {
-                let seconds = raw_pipe(workload.rust_n).as_secs_f64();
+            if let Some(seconds) = rust_sample(workload.name, workload.rust_n, false) {
+                ours.push(workload.unit.figure(workload.rust_n, seconds));
+            }
+            if workload.raw_pipe.is_some()
+                && let Some(seconds) = rust_sample(workload.name, workload.rust_n, true)
+            {
                 raw.push(workload.unit.figure(workload.rust_n, seconds));
             }
             if round % 2 == 0 {
