@@ -182,8 +182,12 @@ impl Process {
             name: self.name.clone(),
             source,
         };
+        // Non-blocking on both ends: see `read_panic_message`; and a child's write that does
+        // not fit (a pipe shrunk by the user's pipe quota) is cut short instead of blocking a
+        // child whose parent reads only after it exited.
         let (panic_read, panic_write) =
-            pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| fork_error(e.into()))?;
+            pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK)
+                .map_err(|e| fork_error(e.into()))?;
         // Unflushed parent output would otherwise be printed again by the child.
         let _ = std::io::stdout().flush();
         // SAFETY: the child runs only `run_child`, which calls the target then `_exit`s; see
@@ -437,7 +441,8 @@ fn run_child(name: &String, target: Target, panic_pipe: OwnedFd) -> ! {
                 .unwrap_or_else(|| "panicked with a non-string payload".to_owned());
             let mut bytes = message.into_bytes();
             bytes.truncate(MAX_PANIC_MESSAGE);
-            // One write well under the pipe's capacity; nothing useful to do if it fails.
+            // One write, under the pipe's usual capacity (cut short where the pipe is smaller);
+            // nothing useful to do if it fails.
             let _ = nix::unistd::write(&panic_pipe, &bytes);
             PANIC_EXIT_CODE
         }
@@ -449,7 +454,7 @@ fn run_child(name: &String, target: Target, panic_pipe: OwnedFd) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// What the ended child wrote on its panic pipe.
+/// What the ended child wrote on its panic pipe (opened `O_NONBLOCK` by `start`).
 ///
 /// Read without blocking: the child wrote its message before exiting, so it is all in the pipe
 /// now, but the write end may still be open elsewhere. Processes the child forked inherited it
@@ -457,14 +462,6 @@ fn run_child(name: &String, target: Target, panic_pipe: OwnedFd) -> ! {
 fn read_panic_message(pipe: OwnedFd) -> Option<String> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 4096];
-    if nix::fcntl::fcntl(
-        &pipe,
-        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-    )
-    .is_err()
-    {
-        return None;
-    }
     while bytes.len() < MAX_PANIC_MESSAGE {
         match nix::unistd::read(&pipe, &mut chunk) {
             Ok(0) | Err(_) => break,

@@ -269,10 +269,6 @@ impl RoomSeen {
     }
 }
 
-fn header_produced(header: &RingHeader) -> Cursor {
-    Cursor::unpack(header.produced.load(Ordering::Acquire))
-}
-
 fn lock_error(failure: LockFailure) -> io::Error {
     match failure {
         LockFailure::WouldBlock => io::Error::from_raw_os_error(libc::EBUSY),
@@ -638,7 +634,7 @@ impl Ring {
         if ahead > 0 && ahead <= self.capacity() / RECORD_HEADER {
             return copy;
         }
-        let fresh = header_produced(self.header());
+        let fresh = Cursor::unpack(self.header().produced.load(Ordering::Acquire));
         self.produced_seen.store(fresh.pack(), Ordering::Relaxed);
         fresh
     }

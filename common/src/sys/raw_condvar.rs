@@ -26,11 +26,10 @@
 //! spins: others sleep, so the kernel wakes them in the order they came, as it would without
 //! spinning (a spinner would otherwise take every wakeup from older sleepers, and a student's
 //! `notify()` that wakes the wrong side would mostly wake the right one). So a notify also
-//! grants *tokens*: one
-//! for `notify_one`, one per waiter for `notify_all`. A waiter that sees `seq` move takes a
-//! token (a compare-and-swap) and leaves; finding none, it goes back to waiting. It reads
-//! `seq` before trying, and notifiers grant the token before the bump, so a token granted
-//! after a failed try comes with a bump it has not seen yet: it tries again.
+//! grants *tokens*: one for `notify_one`, one per waiter for `notify_all`. A waiter that sees
+//! `seq` move takes a token (a compare-and-swap) and leaves; finding none, it goes back to
+//! waiting. It reads `seq` before trying, and notifiers grant the token before the bump, so a
+//! token granted after a failed try comes with a bump it has not seen yet: it tries again.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
