@@ -98,6 +98,33 @@ fn a_panic_comes_back_to_join_with_its_message() {
     assert_eq!(child.0.exit_status(), Some(ExitStatus::Exited(1)));
 }
 
+/// The panic pipe is read without blocking, in chunks: a message longer than one chunk must
+/// come back whole, and one longer than the library keeps must come back cut, not hang the
+/// child's write or the parent's `join`.
+#[test]
+fn a_long_panic_message_comes_back_whole_and_a_huge_one_cut() {
+    let long = "long message ".repeat(800);
+    let expected = long.clone();
+    let mut child = started(Process::new(move || panic!("{long}")));
+    match child.0.join_timeout(DEADLINE) {
+        Err(ProcessError::Panicked { message, .. }) => assert_eq!(message, expected),
+        other => panic!("expected Panicked, got {other:?}"),
+    }
+
+    let huge = "x".repeat(1 << 20);
+    let mut child = started(Process::new(move || panic!("{huge}")));
+    match child.0.join_timeout(DEADLINE) {
+        Err(ProcessError::Panicked { message, .. }) => {
+            assert!(
+                !message.is_empty() && message.len() < 1 << 20,
+                "{}",
+                message.len()
+            );
+            assert!(message.bytes().all(|b| b == b'x'));
+        }
+        other => panic!("expected Panicked, got {other:?}"),
+    }
+}
 #[test]
 fn an_exit_code_is_reported() {
     let mut child = started(Process::new(|| std::process::exit(3)));
