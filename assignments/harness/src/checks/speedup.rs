@@ -26,9 +26,18 @@
 //! namespace), so they are started by the runner, in the sandbox: a runner serves a "machine"
 //! scenario with [`measure_machine`], and the check passes a closure that runs it to [`judge`].
 //!
-//! [`judge`] is the whole check: one core is [`Verdict::NotMeasurable`]; a reading where bare
-//! processes show almost no gain ([`MIN_ATTAINABLE_GAIN`]) or that fails is measured again
-//! before anything is concluded.
+//! [`judge`] is the whole check: one core is [`Verdict::NotMeasurable`]; otherwise it takes
+//! samples until their votes decide ([`Sample::vote`], [`SpeedupReading::decision`]). Each
+//! sample votes on its own: its fraction well above the threshold votes "enough", well below
+//! "too low", near it or on a machine showing almost no gain ([`MIN_ATTAINABLE_GAIN`]) not at
+//! all. The verdict needs one side to lead by the manifest's `samples` votes: on a quiet
+//! machine, that many samples that agree; on a busy one, as many as the noise takes, and
+//! [`Verdict::NotMeasurable`] when the lead cannot be reached within
+//! [`MAX_SAMPLES_PER_LEAD`] × `samples`. Counting votes is a sequential test (Wald's, with the
+//! two hypotheses "this code is parallel" and "it is not"): its error rates fall
+//! geometrically with the lead, whereas a median over a fixed handful of samples lets two
+//! lucky samples out of three decide (beside a CPU hog, that passed a program serialised by a
+//! lock and failed the reference pool, each about once in ten gradings).
 
 use std::time::{Duration, Instant};
 
@@ -38,9 +47,8 @@ use crate::checks::context::{CheckContext, Failure};
 use crate::manifest::CheckKind;
 use crate::verdict::{Figure, Verdict};
 
-/// Below this gain (`a − 1`) bare processes show, the machine is too busy for a reading to
-/// tell parallel code from sequential code: the check measures again, then gives up with
-/// [`Verdict::NotMeasurable`].
+/// Below this gain (`a − 1`) bare processes show, the machine is too busy for a sample to
+/// tell parallel code from sequential code: the sample does not vote.
 pub const MIN_ATTAINABLE_GAIN: f64 = 0.3;
 
 /// Below this share of a CPU for the sequential baseline (its CPU time over its wall time), a
@@ -50,13 +58,17 @@ pub const MIN_ATTAINABLE_GAIN: f64 = 0.3;
 /// 1.5×). With two CPU hogs in the same session the baseline still gets 2/3 of a CPU.
 pub const MIN_BASELINE_SHARE: f64 = 0.5;
 
-/// How many readings a check makes at most before concluding: a failing or unmeasurable
-/// reading is measured again (a burst of load elsewhere rarely lasts that long).
-pub const MAX_READINGS: u32 = 3;
+/// How far a sample's fraction of the attainable gain must be from the threshold to vote:
+/// with the threshold at 0.5, a sample votes "enough" from 0.75 and "too low" up to 0.25.
+/// Correct code scores about 1 and sequential code about 0, so on a quiet machine every
+/// sample votes; beside a CPU hog a sample's fraction can stray by ±0.5 (measured: a
+/// reference pool's samples from 0.24 to 1.7, a serialised program's from −1.0 to 0.9), and a
+/// sample close to the threshold says nothing about which side the code is on.
+pub const VOTE_MARGIN: f64 = 0.25;
 
-/// How many readings must be too low, none enough, before a check fails: one low reading may
-/// be a burst of load that hit the student's runs and spared the bare processes.
-pub const LOW_READINGS_TO_FAIL: u32 = 2;
+/// A check takes at most this many times the lead it needs in samples; when the lead cannot
+/// be reached in the samples left, the machine was too noisy and the check says so.
+pub const MAX_SAMPLES_PER_LEAD: u32 = 4;
 
 /// The cores this process may run on, affinity and cgroup quota included: the definition of
 /// `multiprocessing::cpu_count()` (and of Python's `os.process_cpu_count()`). 1 when unknown.
@@ -291,14 +303,38 @@ impl Sample {
         (gain >= MIN_ATTAINABLE_GAIN && self.baseline_share() >= MIN_BASELINE_SHARE)
             .then(|| (self.speedup() - 1.0) / gain)
     }
+
+    /// What this sample says about the code against `min_fraction` of the attainable gain:
+    /// nothing when the machine showed too little or the fraction is within [`VOTE_MARGIN`]
+    /// of the threshold.
+    pub fn vote(&self, min_fraction: f64) -> Option<Vote> {
+        let fraction = self.fraction_of_attainable()?;
+        if fraction >= min_fraction + VOTE_MARGIN {
+            Some(Vote::Enough)
+        } else if fraction <= min_fraction - VOTE_MARGIN {
+            Some(Vote::TooLow)
+        } else {
+            None
+        }
+    }
 }
 
-/// One reading: the samples of the student's runs and of the machine, and what they say
+/// A sample's vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vote {
+    /// The student's gain is well above the required fraction of the machine's.
+    Enough,
+    /// It is well below.
+    TooLow,
+}
+
+/// The samples of one check, the student's runs and the machine's, and what they say
 /// together.
 ///
-/// The fraction is the median of the samples' own fractions, not a ratio of medians: a burst
-/// of load elsewhere slows the runs of one sample together, so within a sample it mostly
-/// cancels out, while the medians of the parts could each come from a different moment.
+/// Each sample is judged with its own machine reading, never the medians of the parts
+/// against each other: a burst of load elsewhere slows the runs of one sample together, so
+/// within a sample it mostly cancels out, while the medians of the parts could each come
+/// from a different moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpeedupReading {
     /// Worker processes the parallel run used (and bare processes the machine was measured
@@ -308,18 +344,40 @@ pub struct SpeedupReading {
     pub samples: Vec<Sample>,
 }
 
-/// What a reading says.
+/// The samples' votes so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Samples that voted [`Vote::Enough`].
+    pub enough: u32,
+    /// Samples that voted [`Vote::TooLow`].
+    pub too_low: u32,
+    /// Samples too close to the threshold, or taken while the machine showed too little.
+    pub abstained: u32,
+}
+
+/// What the samples so far decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadingVerdict {
+pub enum Decision {
     /// The student's gain reaches the required fraction of the machine's.
     Enough,
     /// It does not.
     TooLow,
-    /// Bare processes showed too little gain, in too many samples, to judge by.
+    /// Neither side leads enough yet: take another sample.
+    Undecided,
+    /// Neither side can lead enough in the samples left: the machine was too noisy or too
+    /// busy to judge by.
     Unmeasurable,
 }
 
 impl SpeedupReading {
+    /// No samples yet.
+    pub fn new(workers: usize) -> SpeedupReading {
+        SpeedupReading {
+            workers,
+            samples: Vec::new(),
+        }
+    }
+
     /// Median wall time of the sequential baseline.
     pub fn sequential(&self) -> Duration {
         median(
@@ -364,14 +422,14 @@ impl SpeedupReading {
     }
 
     /// Median of the samples' fractions of the attainable gain, over the samples where the
-    /// machine showed one; `None` unless most samples did.
+    /// machine showed one; `None` when none did.
     pub fn fraction_of_attainable(&self) -> Option<f64> {
         let fractions: Vec<f64> = self
             .samples
             .iter()
             .filter_map(Sample::fraction_of_attainable)
             .collect();
-        (fractions.len() * 2 > self.samples.len()).then(|| median_ratio(&fractions))
+        (!fractions.is_empty()).then(|| median_ratio(&fractions))
     }
 
     /// Speedup per worker (1 is perfect).
@@ -386,34 +444,42 @@ impl SpeedupReading {
         (self.workers > 1).then(|| (1.0 / self.speedup() - 1.0 / p) / (1.0 - 1.0 / p))
     }
 
-    /// The fraction of the gain from the medians of the parts, `(s̃ − 1) / (ã − 1)`, when the
-    /// median bare-process gain is worth comparing with ([`MIN_ATTAINABLE_GAIN`]).
-    pub fn fraction_of_medians(&self) -> Option<f64> {
-        let gain = self.attainable() - 1.0;
-        (gain >= MIN_ATTAINABLE_GAIN).then(|| (self.speedup() - 1.0) / gain)
+    /// The samples' votes against `min_fraction` of the attainable gain.
+    pub fn tally(&self, min_fraction: f64) -> Tally {
+        let mut tally = Tally::default();
+        for sample in &self.samples {
+            match sample.vote(min_fraction) {
+                Some(Vote::Enough) => tally.enough += 1,
+                Some(Vote::TooLow) => tally.too_low += 1,
+                None => tally.abstained += 1,
+            }
+        }
+        tally
     }
 
-    /// Judges the reading against `min_fraction` of the attainable gain.
-    ///
-    /// Enough when the samples' own fractions say so. Too low only when the medians of the
-    /// parts agree ([`Self::fraction_of_medians`]): near the smallest gain a sample counts
-    /// with, a few percent of noise in one run moves a sample's fraction a lot, and a machine
-    /// whose load changed between samples can put the two estimates on either side of the
-    /// threshold (seen: a reference pool at 1.46× beside bare processes at 1.37×, median of
-    /// the samples' fractions 44%). Such a reading proves nothing: it is measured again.
-    pub fn verdict(&self, min_fraction: f64) -> ReadingVerdict {
-        match self.fraction_of_attainable() {
-            None => ReadingVerdict::Unmeasurable,
-            Some(fraction) if fraction >= min_fraction => ReadingVerdict::Enough,
-            Some(_) => match self.fraction_of_medians() {
-                Some(fraction) if fraction < min_fraction => ReadingVerdict::TooLow,
-                Some(_) | None => ReadingVerdict::Unmeasurable,
-            },
+    /// What the samples decide against `min_fraction` of the attainable gain, when a verdict
+    /// needs one side to lead the other by `lead` votes within `max_samples` samples.
+    pub fn decision(&self, min_fraction: f64, lead: u32, max_samples: u32) -> Decision {
+        let tally = self.tally(min_fraction);
+        let lead = lead.max(1);
+        if tally.enough >= tally.too_low + lead {
+            return Decision::Enough;
+        }
+        if tally.too_low >= tally.enough + lead {
+            return Decision::TooLow;
+        }
+        let taken = u32::try_from(self.samples.len()).unwrap_or(u32::MAX);
+        let left = max_samples.saturating_sub(taken);
+        if left < lead - tally.enough.abs_diff(tally.too_low) {
+            Decision::Unmeasurable
+        } else {
+            Decision::Undecided
         }
     }
 
     /// The figures behind a verdict.
-    pub fn figures(&self) -> Vec<Figure> {
+    pub fn figures(&self, min_fraction: f64) -> Vec<Figure> {
+        let tally = self.tally(min_fraction);
         let mut figures = vec![
             Figure::count("workers", self.workers),
             Figure::time("sequential", self.sequential()),
@@ -425,7 +491,12 @@ impl SpeedupReading {
         if let Some(fraction) = self.fraction_of_attainable() {
             figures.push(Figure::ratio("fraction of attainable gain", fraction));
         }
-        figures.push(Figure::ratio("efficiency", self.efficiency()));
+        figures.extend([
+            Figure::count("samples", self.samples.len()),
+            Figure::count("samples voting enough", tally.enough as usize),
+            Figure::count("samples voting too low", tally.too_low as usize),
+            Figure::ratio("efficiency", self.efficiency()),
+        ]);
         if let Some(serial) = self.serial_fraction() {
             figures.push(Figure::ratio("Karp-Flatt serial fraction", serial));
         }
@@ -433,7 +504,7 @@ impl SpeedupReading {
     }
 }
 
-/// The three measurements of a reading, each one run: the student's parallel run returns its
+/// The three measurements of a sample, each one run: the student's parallel run returns its
 /// wall time, the sequential baseline its wall and CPU time; `machine` returns what bare
 /// processes show (usually a runner's [`measure_machine`]). Any of them may end the check
 /// with a failure.
@@ -446,34 +517,26 @@ pub struct Measurements<'a> {
     pub machine: &'a mut dyn FnMut() -> Result<Attainable, Failure>,
 }
 
-/// Takes one reading: `samples` rounds of the student's parallel run, the sequential
-/// baseline, and bare processes, back to back.
-pub fn read(
-    workers: usize,
-    samples: u32,
-    measure: &mut Measurements<'_>,
-) -> Result<SpeedupReading, Failure> {
-    let samples = (0..samples.max(1))
-        .map(|_| {
-            let parallel = (measure.parallel)()?;
-            let baseline = (measure.sequential)()?;
-            Ok(Sample {
-                parallel,
-                sequential: baseline.wall,
-                sequential_cpu: baseline.cpu,
-                attainable: (measure.machine)()?.speedup(),
-            })
-        })
-        .collect::<Result<Vec<Sample>, Failure>>()?;
-    Ok(SpeedupReading { workers, samples })
+/// Takes one sample: the student's parallel run, the sequential baseline and bare processes,
+/// back to back.
+pub fn take_sample(measure: &mut Measurements<'_>) -> Result<Sample, Failure> {
+    let parallel = (measure.parallel)()?;
+    let baseline = (measure.sequential)()?;
+    Ok(Sample {
+        parallel,
+        sequential: baseline.wall,
+        sequential_cpu: baseline.cpu,
+        attainable: (measure.machine)()?.speedup(),
+    })
 }
 
-/// The whole speedup check: not measurable with one core or one worker; otherwise up to
-/// [`MAX_READINGS`] readings ([`read`]) until one is enough; `workers` is the number of
-/// processes the student's parallel run uses, and of bare processes `measure.machine` runs.
-/// Passes with the first reading that is enough; fails once [`LOW_READINGS_TO_FAIL`] readings
-/// were too low (none enough), with the last of them and `meaning(reading)` naming the likely
-/// mistake; otherwise the machine was too busy: [`Verdict::NotMeasurable`].
+/// The whole speedup check: not measurable with one core or one worker; otherwise samples
+/// ([`take_sample`]) until they decide ([`SpeedupReading::decision`], with the manifest's
+/// `samples` as the lead and at most [`MAX_SAMPLES_PER_LEAD`] times as many samples);
+/// `workers` is the number of processes the student's parallel run uses, and of bare
+/// processes `measure.machine` runs. A failure shows the samples' medians and
+/// `meaning(reading)` naming the likely mistake; undecided samples are
+/// [`Verdict::NotMeasurable`].
 ///
 /// `ctx.check.kind` must be [`CheckKind::Speedup`] (its `min_fraction_of_attainable` and
 /// `samples`).
@@ -484,8 +547,8 @@ pub fn judge(
     meaning: &dyn Fn(&SpeedupReading) -> String,
 ) -> Result<Vec<Figure>, Failure> {
     let CheckKind::Speedup {
-        min_fraction_of_attainable,
-        samples,
+        min_fraction_of_attainable: min_fraction,
+        samples: lead,
     } = ctx.check.kind
     else {
         return Err(Failure::new(Verdict::CouldNotRun {
@@ -493,58 +556,73 @@ pub fn judge(
         }));
     };
     measurable(workers)?;
-    let mut low_readings = 0;
-    let mut last: Option<SpeedupReading> = None;
-    for _ in 0..MAX_READINGS {
-        let reading = read(workers, samples, measure)?;
-        let verdict = reading.verdict(min_fraction_of_attainable);
-        if verdict == ReadingVerdict::Enough {
-            return Ok(reading.figures());
-        }
-        if verdict == ReadingVerdict::TooLow {
-            low_readings += 1;
-        }
-        last = Some(reading);
-        if low_readings >= LOW_READINGS_TO_FAIL {
-            break;
+    let lead = lead.max(1);
+    let max_samples = lead.saturating_mul(MAX_SAMPLES_PER_LEAD);
+    let mut reading = SpeedupReading::new(workers);
+    loop {
+        reading.samples.push(take_sample(measure)?);
+        match reading.decision(min_fraction, lead, max_samples) {
+            Decision::Undecided => continue,
+            Decision::Enough => return Ok(reading.figures(min_fraction)),
+            Decision::TooLow => return Err(too_low(&reading, min_fraction, meaning)),
+            Decision::Unmeasurable => return Err(unmeasurable(&reading, min_fraction)),
         }
     }
-    if let Some(reading) = last
-        .as_ref()
-        .filter(|_| low_readings >= LOW_READINGS_TO_FAIL)
-    {
-        let attainable = reading.attainable();
-        return Err(Failure::wrong(
-            format!(
-                "a speedup of at least {:.2} with {workers} workers: {:.0}% of the gain bare \
-                 processes show here ({attainable:.2}×)",
-                1.0 + min_fraction_of_attainable * (attainable - 1.0),
-                min_fraction_of_attainable * 100.0,
-            ),
-            format!(
-                "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain \
-                 ({low_readings} readings of {samples} samples, all too low)",
-                reading.speedup(),
-                reading.sequential().as_secs_f64() * 1000.0,
-                reading.parallel().as_secs_f64() * 1000.0,
-                reading.fraction_of_attainable().unwrap_or(0.0) * 100.0
-            ),
-            meaning(reading),
-        )
-        .with_figures(reading.figures()));
-    }
-    let attainable = last.as_ref().map_or(1.0, SpeedupReading::attainable);
-    Err(Failure::new(Verdict::NotMeasurable {
+}
+
+/// The failure of a check whose samples decided "too low".
+fn too_low(
+    reading: &SpeedupReading,
+    min_fraction: f64,
+    meaning: &dyn Fn(&SpeedupReading) -> String,
+) -> Failure {
+    let attainable = reading.attainable();
+    let tally = reading.tally(min_fraction);
+    Failure::wrong(
+        format!(
+            "a speedup of at least {:.2} with {} workers: {:.0}% of the gain bare processes \
+             show here ({attainable:.2}×)",
+            1.0 + min_fraction * (attainable - 1.0),
+            reading.workers,
+            min_fraction * 100.0,
+        ),
+        format!(
+            "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain \
+             (medians of {} samples: {} too low, {} enough, {} too close to call)",
+            reading.speedup(),
+            reading.sequential().as_secs_f64() * 1000.0,
+            reading.parallel().as_secs_f64() * 1000.0,
+            reading.fraction_of_attainable().unwrap_or(0.0) * 100.0,
+            reading.samples.len(),
+            tally.too_low,
+            tally.enough,
+            tally.abstained,
+        ),
+        meaning(reading),
+    )
+    .with_figures(reading.figures(min_fraction))
+}
+
+/// The verdict of a check whose samples could not decide.
+fn unmeasurable(reading: &SpeedupReading, min_fraction: f64) -> Failure {
+    let tally = reading.tally(min_fraction);
+    Failure::new(Verdict::NotMeasurable {
         why: format!(
-            "in {MAX_READINGS} readings, the machine was too busy to tell parallel code from \
-             sequential code ({low_readings} readings were measurable; in the last, bare \
-             processes showed {attainable:.2}× with {workers} processes on {} cores, and the \
-             sequential baseline got {:.0}% of a CPU)",
+            "in {} samples, the machine was too busy or too noisy to tell parallel code from \
+             sequential code ({} voted enough, {} too low, {} could not tell; bare processes \
+             showed {:.2}× with {} processes on {} cores, and the sequential baseline got {:.0}% \
+             of a CPU, medians)",
+            reading.samples.len(),
+            tally.enough,
+            tally.too_low,
+            tally.abstained,
+            reading.attainable(),
+            reading.workers,
             available_cores(),
-            last.as_ref().map_or(0.0, SpeedupReading::baseline_share) * 100.0
+            reading.baseline_share() * 100.0
         ),
     })
-    .with_figures(last.map(|r| r.figures()).unwrap_or_default()))
+    .with_figures(reading.figures(min_fraction))
 }
 
 /// Work bare processes share that is not a loop of iterations ([`Work`]): a fixed job, made
@@ -676,50 +754,84 @@ mod tests {
         assert!(busy.fraction_of_attainable().expect("measurable") > 0.95);
     }
 
-    #[test]
-    fn a_low_reading_whose_medians_disagree_proves_nothing() {
-        let sample = |sequential_ms: u64, parallel_ms: u64, attainable: f64| Sample {
+    /// A sample with these wall times (the baseline's CPU time 400 ms) and this bare-process
+    /// speedup.
+    fn sample(sequential_ms: u64, parallel_ms: u64, attainable: f64) -> Sample {
+        Sample {
             sequential: Duration::from_millis(sequential_ms),
-            sequential_cpu: Duration::from_millis(sequential_ms),
+            sequential_cpu: Duration::from_millis(400),
             parallel: Duration::from_millis(parallel_ms),
             attainable,
-        };
-        // Fractions 0.40, 0.33 and 1.24: their median is low; the medians of the parts
-        // (1.46× against 1.37×) are not.
-        let unsteady = SpeedupReading {
-            workers: 2,
-            samples: vec![
-                sample(480, 300, 2.5),
-                sample(440, 400, 1.3),
-                sample(438, 300, 1.37),
-            ],
-        };
-        assert!(unsteady.fraction_of_attainable().expect("measurable") < 0.5);
-        assert!(unsteady.fraction_of_medians().expect("measurable") > 0.5);
-        assert_eq!(unsteady.verdict(0.5), ReadingVerdict::Unmeasurable);
-        // Sequential code is low by both.
-        assert_eq!(reading(400, 400, 1.6).verdict(0.5), ReadingVerdict::TooLow);
+        }
     }
 
     #[test]
-    fn readings_are_judged_against_the_gain_and_the_machine() {
-        assert_eq!(reading(400, 210, 1.95).verdict(0.5), ReadingVerdict::Enough);
-        assert_eq!(reading(400, 380, 1.95).verdict(0.5), ReadingVerdict::TooLow);
+    fn a_sample_votes_only_when_clearly_on_one_side() {
+        // Threshold 0.5, so votes from 0.75 up and 0.25 down (bare processes at 1.8×).
+        assert_eq!(sample(400, 230, 1.8).vote(0.5), Some(Vote::Enough)); // 0.92
+        assert_eq!(sample(400, 400, 1.8).vote(0.5), Some(Vote::TooLow)); // 0
+        assert_eq!(sample(400, 320, 1.8).vote(0.5), None); // 0.31: too close to call
+        assert_eq!(sample(400, 270, 1.8).vote(0.5), None); // 0.60
+        // A machine showing almost no gain, or a crowded baseline, says nothing.
+        assert_eq!(sample(400, 210, 1.1).vote(0.5), None);
+        assert_eq!(sample(1000, 500, 1.8).vote(0.5), None);
+    }
+
+    #[test]
+    fn two_lucky_samples_do_not_pass_serialised_code() {
+        // A serialised program's samples beside a CPU hog (fractions 0.55, 0.62 and −0.75,
+        // seen): a median of three passed it; votes do not.
+        let lucky = SpeedupReading {
+            workers: 2,
+            samples: vec![
+                sample(600, 480, 1.45),
+                sample(640, 500, 1.45),
+                sample(600, 830, 1.37),
+            ],
+        };
+        assert!(lucky.fraction_of_attainable().expect("measurable") >= 0.5);
+        assert_eq!(lucky.tally(0.5).enough, 0);
+        assert_eq!(lucky.decision(0.5, 3, 12), Decision::Undecided);
+    }
+
+    #[test]
+    fn a_verdict_needs_a_lead_of_votes() {
+        let parallel = sample(400, 220, 1.9);
+        let sequential = sample(400, 400, 1.9);
+        let unclear = sample(400, 300, 1.9);
+        let decide = |samples: Vec<Sample>| {
+            SpeedupReading {
+                workers: 2,
+                samples,
+            }
+            .decision(0.5, 3, 12)
+        };
+        assert_eq!(decide(vec![parallel; 3]), Decision::Enough);
+        assert_eq!(decide(vec![sequential; 3]), Decision::TooLow);
+        assert_eq!(decide(vec![parallel; 2]), Decision::Undecided);
+        // Votes on the other side cancel votes: 4 against 1 is a lead of 3.
         assert_eq!(
-            reading(400, 210, 1.1).verdict(0.5),
-            ReadingVerdict::Unmeasurable
+            decide(vec![sequential, parallel, sequential, sequential]),
+            Decision::Undecided
         );
+        assert_eq!(
+            decide(vec![
+                sequential, parallel, sequential, sequential, sequential
+            ]),
+            Decision::TooLow
+        );
+        // Too close to call, or too busy to measure, in every sample: it gives up as soon as
+        // the samples left could no longer make the lead.
+        assert_eq!(decide(vec![unclear; 9]), Decision::Undecided);
+        assert_eq!(decide(vec![unclear; 10]), Decision::Unmeasurable);
+        let mut alternating = [parallel, sequential].repeat(5);
+        assert_eq!(decide(alternating.clone()), Decision::Unmeasurable);
+        alternating.truncate(9);
+        assert_eq!(decide(alternating), Decision::Undecided);
     }
 
     #[test]
     fn each_sample_is_judged_with_its_own_machine_reading() {
-        let ms = Duration::from_millis;
-        let sample = |sequential, parallel, attainable| Sample {
-            sequential: ms(sequential),
-            sequential_cpu: ms(400),
-            parallel: ms(parallel),
-            attainable,
-        };
         // Sequential code under a load that comes and goes: its speedups and the machine's
         // move together, and each sample's own fraction stays low, while the medians of the
         // parts (1.2 and 1.37) would suggest 54%.
@@ -733,22 +845,6 @@ mod tests {
         };
         let fraction = bursty.fraction_of_attainable().expect("measurable");
         assert!(fraction < 0.3, "{fraction}");
-        // A sample where the machine showed nothing is left out; most must remain.
-        let mostly_busy = SpeedupReading {
-            workers: 2,
-            samples: vec![
-                sample(400, 210, 1.9),
-                sample(400, 390, 1.0),
-                sample(400, 390, 1.05),
-            ],
-        };
-        assert_eq!(mostly_busy.verdict(0.5), ReadingVerdict::Unmeasurable);
-        // So is a sample where the baseline got under half a CPU, whatever it shows.
-        let crowded = SpeedupReading {
-            workers: 2,
-            samples: vec![sample(1000, 700, 1.5); 3],
-        };
-        assert_eq!(crowded.verdict(0.5), ReadingVerdict::Unmeasurable);
     }
 
     #[test]
@@ -770,47 +866,40 @@ mod tests {
     }
 
     #[test]
-    fn a_reading_interleaves_its_samples() {
+    fn a_sample_interleaves_its_runs() {
         let ms = Duration::from_millis;
         let mut order = Vec::new();
-        let mut parallel_times = [ms(200), ms(900), ms(210)].into_iter();
         let order_cell = std::cell::RefCell::new(&mut order);
-        let reading = read(
-            2,
-            3,
-            &mut Measurements {
-                parallel: &mut || {
-                    order_cell.borrow_mut().push("parallel");
-                    Ok(parallel_times.next().unwrap_or_default())
-                },
-                sequential: &mut || {
-                    order_cell.borrow_mut().push("sequential");
-                    Ok(Baseline {
-                        wall: ms(400),
-                        cpu: ms(400),
-                    })
-                },
-                machine: &mut || {
-                    order_cell.borrow_mut().push("machine");
-                    Ok(Attainable {
-                        processes: 2,
-                        one: ms(400),
-                        many: ms(210),
-                    })
-                },
+        let taken = take_sample(&mut Measurements {
+            parallel: &mut || {
+                order_cell.borrow_mut().push("parallel");
+                Ok(ms(200))
             },
-        )
-        .expect("reads");
-        assert_eq!(order[..3], ["parallel", "sequential", "machine"]);
-        assert_eq!(order.len(), 9);
-        // The outlier (900 ms) does not count.
-        assert_eq!(reading.parallel(), ms(210));
-        assert!((reading.speedup() - 400.0 / 210.0).abs() < 1e-9);
-        assert!((reading.attainable() - 400.0 / 210.0).abs() < 1e-9);
+            sequential: &mut || {
+                order_cell.borrow_mut().push("sequential");
+                Ok(Baseline {
+                    wall: ms(400),
+                    cpu: ms(400),
+                })
+            },
+            machine: &mut || {
+                order_cell.borrow_mut().push("machine");
+                Ok(Attainable {
+                    processes: 2,
+                    one: ms(400),
+                    many: ms(210),
+                })
+            },
+        })
+        .expect("measures");
+        assert_eq!(order, ["parallel", "sequential", "machine"]);
+        assert!((taken.speedup() - 2.0).abs() < 1e-9);
+        assert!((taken.attainable - 400.0 / 210.0).abs() < 1e-9);
     }
 
-    /// Runs `judge` with readings scripted as (parallel ms, bare speedup) per sample, the
-    /// sequential baseline always 400 ms, 3 samples per reading (the check below).
+    /// Runs `judge` with samples scripted as (parallel ms, bare speedup), the sequential
+    /// baseline always 400 ms, a lead of 3 samples needed (the check below); returns its
+    /// result and how many samples it took.
     fn judged(script: &[(u64, f64)]) -> (Result<Vec<Figure>, Failure>, usize) {
         let manifest = crate::manifest::Manifest::parse_unchecked(
             r#"
@@ -868,41 +957,48 @@ samples = 3
             },
             &|_| "meaning".to_owned(),
         );
-        (result, machines / 3)
+        (result, machines)
     }
 
     #[test]
-    fn judge_passes_at_the_first_reading_that_is_enough() {
+    fn judge_passes_as_soon_as_the_votes_lead() {
         if available_cores() < 2 {
             return; // judge() says not measurable before it reads anything
         }
-        let (result, readings) = judged(&[(210, 1.9); 3]);
+        let (result, samples) = judged(&[(210, 1.9); 3]);
         assert!(result.is_ok());
-        assert_eq!(readings, 1);
+        assert_eq!(samples, 3);
+        // Samples on a busy machine do not vote: they only delay the verdict.
         let busy_then_enough = [[(390, 1.05); 3], [(210, 1.9); 3]].concat();
-        let (result, readings) = judged(&busy_then_enough);
+        let (result, samples) = judged(&busy_then_enough);
         assert!(result.is_ok());
-        assert_eq!(readings, 2);
+        assert_eq!(samples, 6);
     }
 
     #[test]
-    fn judge_fails_only_after_two_low_readings() {
+    fn judge_fails_only_on_a_lead_of_low_votes() {
         if available_cores() < 2 {
             return; // judge() says not measurable before it reads anything
         }
-        let (result, readings) = judged(&[(400, 1.9); 6]);
+        let (result, samples) = judged(&[(400, 1.9); 3]);
         let failure = result.expect_err("sequential");
         assert_eq!(failure.verdict.label(), "wrong-answer");
-        assert!(failure.verdict.to_string().contains("meaning"));
-        assert_eq!(readings, 2);
-        // One low reading between unmeasurable ones is a busy machine, not a verdict.
-        let one_low = [[(400, 1.05); 3], [(400, 1.9); 3], [(400, 1.05); 3]].concat();
-        let (result, readings) = judged(&one_low);
-        assert_eq!(
-            result.expect_err("not judged").verdict.label(),
-            "not-measurable"
+        let said = failure.verdict.to_string();
+        assert!(said.contains("meaning"), "{said}");
+        assert!(said.contains("3 too low, 0 enough"), "{said}");
+        assert_eq!(samples, 3);
+        // Votes for and against that never lead by 3: too noisy to judge, not a failure,
+        // given up after 10 samples (the 2 left could not make a lead of 3).
+        let noisy = [(400, 1.9), (210, 1.9)].repeat(6);
+        let (result, samples) = judged(&noisy);
+        let failure = result.expect_err("not judged");
+        assert_eq!(failure.verdict.label(), "not-measurable");
+        assert!(
+            failure.verdict.to_string().contains("in 10 samples"),
+            "{}",
+            failure.verdict
         );
-        assert_eq!(readings, 3);
+        assert_eq!(samples, 10);
     }
 
     #[test]

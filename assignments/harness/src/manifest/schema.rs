@@ -189,7 +189,10 @@ pub enum CheckKind {
         /// gain bare processes show on this machine in the same run (0 < f <= 1); see
         /// [`checks::speedup`](crate::checks::speedup) for why the gain.
         min_fraction_of_attainable: f64,
-        /// Timed runs of each side; the median is used.
+        /// The lead of votes a verdict needs: that many more samples voting one way than the
+        /// other (on a quiet machine, that many samples in all); at most
+        /// [`MAX_SAMPLES_PER_LEAD`](crate::checks::speedup::MAX_SAMPLES_PER_LEAD) times as
+        /// many samples are taken before the check says the machine is too noisy.
         samples: u32,
     },
     /// No process, zombie or shared-memory segment is left behind.
@@ -233,7 +236,7 @@ impl CheckKind {
                 samples,
             } => format!(
                 "speedup: gain over sequential at least {min_fraction_of_attainable} × what \
-                 bare processes gain on this machine (medians of {samples})"
+                 bare processes gain on this machine (decided by a lead of {samples} samples)"
             ),
             Self::BusyWait {
                 max_cpu_fraction,
