@@ -10,9 +10,9 @@
 //! the tests' `sum_all_values` (the student's code holds it as an opaque function), so
 //! neither a wrong answer returned at once nor a shortcut can look fast.
 //!
-//! [`speedup::judge`] then takes readings: the student's pool run, the sequential loop and
-//! bare processes doing the same work, all three started by the runner in the same sandbox
-//! and scheduling group. One core, or a machine too busy to show a gain, is "not measurable",
+//! [`speedup::judge`] then takes samples until their votes decide: the student's pool run,
+//! the sequential loop and bare processes doing the same work, all three started by the
+//! runner in the same sandbox and scheduling group. One core, or a machine too busy to show a gain, is "not measurable",
 //! never a failure. A failure names the mistake from how many jobs the pool ran at once.
 
 use std::cell::Cell;
