@@ -58,13 +58,24 @@ pub const MIN_ATTAINABLE_GAIN: f64 = 0.3;
 /// 1.5×). With two CPU hogs in the same session the baseline still gets 2/3 of a CPU.
 pub const MIN_BASELINE_SHARE: f64 = 0.5;
 
-/// How far a sample's fraction of the attainable gain must be from the threshold to vote:
-/// with the threshold at 0.5, a sample votes "enough" from 0.75 and "too low" up to 0.25.
-/// Correct code scores about 1 and sequential code about 0, so on a quiet machine every
-/// sample votes; beside a CPU hog a sample's fraction can stray by ±0.5 (measured: a
-/// reference pool's samples from 0.24 to 1.7, a serialised program's from −1.0 to 0.9), and a
-/// sample close to the threshold says nothing about which side the code is on.
-pub const VOTE_MARGIN: f64 = 0.25;
+/// Where a sample starts to vote "enough" against a threshold `min_fraction` of the attainable
+/// gain: halfway from the threshold to 1, the fraction bare processes score (0.75 at the
+/// course's 0.5). Correct code scores about 1 and sequential code about 0, so on a quiet
+/// machine every sample votes; beside a CPU hog a sample's fraction can stray by ±0.5
+/// (measured: a reference pool's samples from 0.24 to 1.7, a serialised program's from −1.0
+/// to 0.9), and a sample close to the threshold says nothing about which side the code is on.
+/// Halfway rather than a fixed distance keeps "enough" reachable by code as parallel as bare
+/// processes whatever the threshold (a fixed 0.25 above a threshold of 0.8 would ask for more
+/// than bare processes show).
+pub fn enough_from(min_fraction: f64) -> f64 {
+    min_fraction + (1.0 - min_fraction) / 2.0
+}
+
+/// Where a sample starts to vote "too low": halfway from the threshold down to 0, the fraction
+/// sequential code scores (0.25 at the course's 0.5); see [`enough_from`].
+pub fn too_low_up_to(min_fraction: f64) -> f64 {
+    min_fraction / 2.0
+}
 
 /// A check takes at most this many times the lead it needs in samples; when the lead cannot
 /// be reached in the samples left, the machine was too noisy and the check says so.
@@ -305,13 +316,13 @@ impl Sample {
     }
 
     /// What this sample says about the code against `min_fraction` of the attainable gain:
-    /// nothing when the machine showed too little or the fraction is within [`VOTE_MARGIN`]
-    /// of the threshold.
+    /// nothing when the machine showed too little or the fraction lies between
+    /// [`too_low_up_to`] and [`enough_from`] the threshold.
     pub fn vote(&self, min_fraction: f64) -> Option<Vote> {
         let fraction = self.fraction_of_attainable()?;
-        if fraction >= min_fraction + VOTE_MARGIN {
+        if fraction >= enough_from(min_fraction) {
             Some(Vote::Enough)
-        } else if fraction <= min_fraction - VOTE_MARGIN {
+        } else if fraction <= too_low_up_to(min_fraction) {
             Some(Vote::TooLow)
         } else {
             None
@@ -588,7 +599,7 @@ fn too_low(
         ),
         format!(
             "{:.2}× ({:.0} ms sequential, {:.0} ms parallel): {:.0}% of the attainable gain \
-             (medians of {} samples: {} too low, {} enough, {} too close to call)",
+             (medians of {} samples: {} too low, {} enough, {} could not tell)",
             reading.speedup(),
             reading.sequential().as_secs_f64() * 1000.0,
             reading.parallel().as_secs_f64() * 1000.0,
@@ -775,6 +786,24 @@ mod tests {
         // A machine showing almost no gain, or a crowded baseline, says nothing.
         assert_eq!(sample(400, 210, 1.1).vote(0.5), None);
         assert_eq!(sample(1000, 500, 1.8).vote(0.5), None);
+    }
+
+    #[test]
+    fn votes_start_halfway_from_the_threshold_to_either_end() {
+        // The course's threshold: the bounds the accuracy runs measured.
+        assert_eq!((too_low_up_to(0.5), enough_from(0.5)), (0.25, 0.75));
+        // A demanding threshold still lets code as parallel as bare processes (fraction 1)
+        // vote "enough", and sequential code (fraction 0) vote "too low".
+        for min_fraction in [0.1, 0.5, 0.8, 0.9, 1.0] {
+            assert!(min_fraction < enough_from(min_fraction) || min_fraction == 1.0);
+            assert!(enough_from(min_fraction) <= 1.0);
+            assert!(too_low_up_to(min_fraction) < min_fraction);
+            assert!(too_low_up_to(min_fraction) > 0.0);
+        }
+        // Bare processes at 1.8×: a sample at 0.92 of their gain is "enough" for 0.8 too,
+        // one at 0.7 is too close to 0.8 to vote.
+        assert_eq!(sample(400, 230, 1.8).vote(0.8), Some(Vote::Enough));
+        assert_eq!(sample(400, 255, 1.8).vote(0.8), None);
     }
 
     #[test]
