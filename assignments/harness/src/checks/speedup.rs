@@ -316,8 +316,8 @@ impl Sample {
     }
 
     /// What this sample says about the code against `min_fraction` of the attainable gain:
-    /// nothing when the machine showed too little or the fraction lies between
-    /// [`too_low_up_to`] and [`enough_from`] the threshold.
+    /// nothing when the machine showed too little or the fraction lies strictly between the
+    /// bounds [`too_low_up_to`] and [`enough_from`] set for the threshold.
     pub fn vote(&self, min_fraction: f64) -> Option<Vote> {
         let fraction = self.fraction_of_attainable()?;
         if fraction >= enough_from(min_fraction) {
