@@ -781,7 +781,7 @@ mod tests {
         // Threshold 0.5, so votes from 0.75 up and 0.25 down (bare processes at 1.8×).
         assert_eq!(sample(400, 230, 1.8).vote(0.5), Some(Vote::Enough)); // 0.92
         assert_eq!(sample(400, 400, 1.8).vote(0.5), Some(Vote::TooLow)); // 0
-        assert_eq!(sample(400, 320, 1.8).vote(0.5), None); // 0.31: too close to call
+        assert_eq!(sample(400, 320, 1.8).vote(0.5), None); // 0.31: could not tell
         assert_eq!(sample(400, 270, 1.8).vote(0.5), None); // 0.60
         // A machine showing almost no gain, or a crowded baseline, says nothing.
         assert_eq!(sample(400, 210, 1.1).vote(0.5), None);
